@@ -1,0 +1,64 @@
+# Two commands for the whole workshop: `make lab` (set up, then JupyterLab) and `make test`.
+# Both create .venv/ from the pinned lock, requirements.txt, the first time (or when it changes).
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8888
+LAB_ARGS ?=
+TORCH_INDEX := https://download.pytorch.org/whl/cpu
+# PyTorch's CPU-only wheels when that index can be reached (so no multi-GB CUDA build is pulled);
+# otherwise the indexes pip is configured with.
+PIP_TORCH = $(shell $(PYTHON) -c "import urllib.request as u; u.urlopen('$(TORCH_INDEX)/torch/', timeout=5)" >/dev/null 2>&1 && echo --extra-index-url $(TORCH_INDEX))
+
+export BENTOML_DO_NOT_TRACK := true
+
+.PHONY: lab test exercises lock java python clean
+
+lab: $(VENV)/.installed
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) \
+		--LabApp.default_url=/lab/tree/notebooks/00_setup.ipynb $(LAB_ARGS)
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest --nbval-lax tests notebooks solutions
+
+exercises: $(VENV)/.installed
+	$(BIN)/python -m prodml_workshop.exercises build
+
+$(VENV)/.installed: requirements.txt pyproject.toml | java python
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt $(PIP_TORCH)
+	$(BIN)/python -m pip install --disable-pip-version-check --no-deps -e .
+	touch $@
+
+java:
+	@command -v java >/dev/null 2>&1 || { \
+		echo "Java is missing: the PMML format (sklearn2pmml, jpmml-evaluator) needs a Java runtime."; \
+		echo "Install one, then run make again:"; \
+		echo "  Debian/Ubuntu: sudo apt-get install openjdk-17-jre-headless"; \
+		echo "  macOS:         brew install openjdk@17"; \
+		echo "  Windows:       winget install EclipseAdoptium.Temurin.17.JRE"; \
+		exit 1; }
+
+python:
+	@$(PYTHON) -c "import sys; sys.exit(sys.version_info[:2] != (3, 11))" 2>/dev/null || { \
+		echo "The workshop needs Python 3.11 ('$(PYTHON)' is missing or another version)."; \
+		echo "Install it, or name it: make PYTHON=/path/to/python3.11 ..."; \
+		exit 1; }
+
+# Re-make the lock from pyproject.toml in a fresh venv; binder/requirements.txt gets the same pins.
+# torch is written without its '+cpu' label: 'torch==2.13.0' still prefers the CPU build where an
+# index offers one (a local label sorts higher) and also matches macOS wheels, which have no label.
+lock: | java python
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --disable-pip-version-check ".[dev]" $(PIP_TORCH)
+	( echo "# The workshop's pinned environment: made by 'make lock' from pyproject.toml; do not edit."; \
+	  .lock-venv/bin/python -m pip freeze --exclude prodml-workshop \
+	  | sed -E 's/^(torch==[^+]+)\+cpu$$/\1/' ) > requirements.txt
+	( echo "# Binder's copy of ../requirements.txt (same pins, tested); torch from the CPU-only index."; \
+	  echo "--extra-index-url $(TORCH_INDEX)"; grep -v '^#' requirements.txt ) > binder/requirements.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV)

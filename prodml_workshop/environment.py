@@ -1,0 +1,133 @@
+"""Check that a student's machine can run the workshop, with a clear verdict.
+
+The pins checked are the package's own requirements (``pyproject.toml``), read from the
+installed metadata, so the check always agrees with what CI installed.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+import shutil
+import socket
+import subprocess
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+from packaging.requirements import Requirement
+
+__all__ = ["MIN_MEMORY_BYTES", "Check", "available_memory", "check_environment", "free_port"]
+
+MIN_MEMORY_BYTES = 1_500 * 2**20
+"""Memory the heaviest notebook needs (a kernel with torch and scikit-learn plus one server)."""
+
+_CGROUP_LIMITS = (
+    ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+    ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the environment report."""
+
+    item: str
+    found: str
+    wanted: str
+    ok: bool
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port that is free on ``host`` right now (the OS picks it).
+
+    Examples
+    --------
+    >>> 1024 <= free_port() <= 65535
+    True
+    """
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def available_memory() -> int:
+    """Return the bytes this process can still use, container limits included.
+
+    On Binder the machine reports far more memory than the container may use, so the
+    cgroup limit (v2 or v1) wins when it is lower than what the machine has free.
+    """
+    import psutil
+
+    available = psutil.virtual_memory().available
+    for limit_file, usage_file in _CGROUP_LIMITS:
+        try:
+            limit = Path(limit_file).read_text().strip()
+            usage = int(Path(usage_file).read_text())
+        except (OSError, ValueError):
+            continue
+        if limit.isdigit():
+            available = min(available, int(limit) - usage)
+    return available
+
+
+def _java_version() -> str | None:
+    java = shutil.which("java")
+    if java is None:
+        return None
+    out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30)
+    match = re.search(r'version "([^"]+)"', out.stderr + out.stdout)
+    return match.group(1) if match else "unknown version"
+
+
+def _pin_checks(distribution: str) -> list[Check]:
+    checks = []
+    for line in metadata.requires(distribution) or []:
+        req = Requirement(line)
+        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            continue
+        try:
+            found = metadata.version(req.name)
+        except metadata.PackageNotFoundError:
+            found = "missing"
+        ok = found != "missing" and req.specifier.contains(found, prereleases=True)
+        checks.append(Check(req.name, found, str(req.specifier), ok))
+    return checks
+
+
+def check_environment(distribution: str = "prodml-workshop") -> pd.DataFrame:
+    """Check Python, the pinned libraries, Java, memory and a free port.
+
+    Parameters
+    ----------
+    distribution : str, default="prodml-workshop"
+        The installed distribution whose pins are checked.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per check with the columns ``item``, ``found``, ``wanted`` and ``ok``.
+        ``report["ok"].all()`` is the verdict.
+
+    Examples
+    --------
+    >>> report = check_environment()
+    >>> sorted(report.columns)
+    ['found', 'item', 'ok', 'wanted']
+    """
+    python = platform.python_version()
+    checks = [Check("python", python, "3.11.*", python.startswith("3.11."))]
+    checks += _pin_checks(distribution)
+    java = _java_version()
+    checks.append(
+        Check("java (for PMML)", java or "missing", "a JRE, e.g. openjdk-17-jre-headless",
+              java is not None)
+    )
+    memory = available_memory()
+    checks.append(
+        Check("free memory", f"{memory / 2**30:.1f} GiB", f">= {MIN_MEMORY_BYTES / 2**30:.1f} GiB",
+              memory >= MIN_MEMORY_BYTES)
+    )
+    checks.append(Check("a free port", str(free_port()), "any", True))
+    return pd.DataFrame([c.__dict__ for c in checks])
