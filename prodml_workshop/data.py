@@ -1,4 +1,4 @@
-"""Datasets of the course: real data that ships with an installed package, so nothing is downloaded."""
+"""Datasets of the course: real data shipped inside installed packages, so nothing is downloaded."""
 
 from __future__ import annotations
 

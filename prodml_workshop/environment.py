@@ -121,13 +121,21 @@ def check_environment(distribution: str = "prodml-workshop") -> pd.DataFrame:
     checks += _pin_checks(distribution)
     java = _java_version()
     checks.append(
-        Check("java (for PMML)", java or "missing", "a JRE, e.g. openjdk-17-jre-headless",
-              java is not None)
+        Check(
+            "java (for PMML)",
+            java or "missing",
+            "a JRE, e.g. openjdk-17-jre-headless",
+            java is not None,
+        )
     )
     memory = available_memory()
     checks.append(
-        Check("free memory", f"{memory / 2**30:.1f} GiB", f">= {MIN_MEMORY_BYTES / 2**30:.1f} GiB",
-              memory >= MIN_MEMORY_BYTES)
+        Check(
+            "free memory",
+            f"{memory / 2**30:.1f} GiB",
+            f">= {MIN_MEMORY_BYTES / 2**30:.1f} GiB",
+            memory >= MIN_MEMORY_BYTES,
+        )
     )
     checks.append(Check("a free port", str(free_port()), "any", True))
     return pd.DataFrame([c.__dict__ for c in checks])

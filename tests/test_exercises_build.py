@@ -45,18 +45,24 @@ def _notebook(path, *sources):
 def test_build_maps_blocks_to_the_next_check_and_strips_outputs(tmp_path):
     solutions = tmp_path / "solutions"
     solutions.mkdir()
-    _notebook(solutions / "07_demo.ipynb", "# BEGIN SOLUTION\nx = 1\n# END SOLUTION",
-              "q1.check()", "# BEGIN SOLUTION\ny = 2\n# END SOLUTION\nq2.check()")
+    _notebook(
+        solutions / "07_demo.ipynb",
+        "# BEGIN SOLUTION\nx = 1\n# END SOLUTION",
+        "q1.check()",
+        "# BEGIN SOLUTION\ny = 2\n# END SOLUTION\nq2.check()",
+    )
     build(solutions, tmp_path / "exercises", tmp_path / "data")
-    assert json.loads((tmp_path / "data" / "07_demo.json").read_text()) == {"q1": "x = 1",
-                                                                           "q2": "y = 2"}
+    assert json.loads((tmp_path / "data" / "07_demo.json").read_text()) == {
+        "q1": "x = 1",
+        "q2": "y = 2",
+    }
     nb = nbformat.read(tmp_path / "exercises" / "07_demo.ipynb", as_version=4)
-    assert [c.source for c in nb.cells][0] == "# your code here\nx = ____"
+    assert nb.cells[0].source == "# your code here\nx = ____"
 
 
 def test_a_block_without_a_following_check_is_refused(tmp_path):
     _notebook(tmp_path / "bad.ipynb", "q1.check()", "# BEGIN SOLUTION\nx = 1\n# END SOLUTION")
-    with pytest.raises(BuildError, match="not followed by any qN.check"):
+    with pytest.raises(BuildError, match=r"not followed by any qN\.check"):
         build(tmp_path, tmp_path / "ex", tmp_path / "data")
 
 
@@ -67,12 +73,17 @@ def test_exercises_folder_is_up_to_date_with_solutions(root, tmp_path):
         "exercises/ does not hold one notebook per solution: run "
         "`python -m prodml_workshop.exercises build`"
     )
-    stale = [name for name in built
-             if (tmp_path / "exercises" / name).read_text()
-             != (root / "exercises" / name).read_text()]
+    stale = [
+        name
+        for name in built
+        if (tmp_path / "exercises" / name).read_text() != (root / "exercises" / name).read_text()
+    ]
     data = root / "prodml_workshop" / "exercises" / "solutions"
-    stale += [p.name for p in (tmp_path / "data").iterdir()
-              if not (data / p.name).exists() or p.read_text() != (data / p.name).read_text()]
+    stale += [
+        p.name
+        for p in (tmp_path / "data").iterdir()
+        if not (data / p.name).exists() or p.read_text() != (data / p.name).read_text()
+    ]
     assert not stale, f"out of date with solutions/: {stale}; run the build and commit"
 
 
@@ -80,6 +91,7 @@ def test_exercise_notebooks_are_stored_without_outputs(root):
     for folder in ("notebooks", "solutions", "exercises"):
         for path in (root / folder).glob("*.ipynb"):
             nb = nbformat.read(path, as_version=4)
-            dirty = [c for c in nb.cells if c.cell_type == "code" and (c.outputs or
-                                                                       c.execution_count)]
+            dirty = [
+                c for c in nb.cells if c.cell_type == "code" and (c.outputs or c.execution_count)
+            ]
             assert not dirty, f"{path} is stored with outputs"

@@ -47,8 +47,14 @@ def _bind(**namespace):
 
 @pytest.mark.parametrize(
     ("actual", "expected"),
-    [(0.1 + 0.2, 0.3), (np.int64(3), 3), ([1.0, None, "a"], [1.0, None, "a"]),
-     ({"a": [1, 2]}, {"a": (1, 2)}), (np.array([1.0, 2.0]), [1.0, 2.0]), (math.nan, math.nan)],
+    [
+        (0.1 + 0.2, 0.3),
+        (np.int64(3), 3),
+        ([1.0, None, "a"], [1.0, None, "a"]),
+        ({"a": [1, 2]}, {"a": (1, 2)}),
+        (np.array([1.0, 2.0]), [1.0, 2.0]),
+        (math.nan, math.nan),
+    ],
 )
 def test_assert_close_accepts_equal_values_of_any_compatible_type(actual, expected):
     assert_close(actual, expected)
@@ -56,9 +62,14 @@ def test_assert_close_accepts_equal_values_of_any_compatible_type(actual, expect
 
 @pytest.mark.parametrize(
     ("actual", "expected", "message"),
-    [(3.1, 3.0, "is 3.1, expected 3.0"), ("3", 3, "should be a number"),
-     (True, 1, "should be a number"), ([1, 2], [1, 2, 3], "has 2 items, expected 3"),
-     ({"a": 1}, {"b": 1}, "wrong keys"), (math.nan, None, "expected None")],
+    [
+        (3.1, 3.0, "is 3.1, expected 3.0"),
+        ("3", 3, "should be a number"),
+        (True, 1, "should be a number"),
+        ([1, 2], [1, 2, 3], "has 2 items, expected 3"),
+        ({"a": 1}, {"b": 1}, "wrong keys"),
+        (math.nan, None, "expected None"),
+    ],
 )
 def test_assert_close_names_the_difference(actual, expected, message):
     with pytest.raises(Incorrect, match=message):
@@ -134,8 +145,11 @@ def test_hints_come_one_at_a_time_then_the_last_repeats(capsys):
     for _ in range(3):
         q1.hint()
     out = capsys.readouterr().out.splitlines()
-    assert out == ["q1 hint 1 of 2: first hint", "q1 hint 2 of 2: second hint",
-                   "q1 hint 2 of 2: second hint"]
+    assert out == [
+        "q1 hint 1 of 2: first hint",
+        "q1 hint 2 of 2: second hint",
+        "q1 hint 2 of 2: second hint",
+    ]
 
 
 def test_solution_shows_the_recorded_code(capsys):

@@ -31,8 +31,10 @@ def test_q1_counts_rows_with_any_missing_value(penguins):
 
 @pytest.mark.parametrize(
     "answer",
-    [lambda df: json.loads(df.to_json(orient="records")),
-     lambda df: df.astype(object).where(df.notna(), None).to_dict("records")],
+    [
+        lambda df: json.loads(df.to_json(orient="records")),
+        lambda df: df.astype(object).where(df.notna(), None).to_dict("records"),
+    ],
 )
 def test_q2_accepts_any_correct_to_records(answer):
     _, q2, *_ = warmup.bind({"to_records": answer})
@@ -72,10 +74,12 @@ def test_q3_checks_the_file_content(tmp_path, penguins):
 
 @pytest.mark.parametrize(
     ("make_body", "message"),
-    [(lambda p: {"records": p.head(4)[PENGUIN_FEATURES].to_dict("records")}, "not valid JSON"),
-     (lambda p: {"records": warmup.json_records(p.head(4))}, "wrong keys"),
-     (lambda p: {"records": warmup.json_records(p.head(3)[PENGUIN_FEATURES])}, "has 3 items"),
-     (lambda p: warmup.json_records(p.head(4)[PENGUIN_FEATURES]), '"records" key')],
+    [
+        (lambda p: {"records": p.head(4)[PENGUIN_FEATURES].to_dict("records")}, "not valid JSON"),
+        (lambda p: {"records": warmup.json_records(p.head(4))}, "wrong keys"),
+        (lambda p: {"records": warmup.json_records(p.head(3)[PENGUIN_FEATURES])}, "has 3 items"),
+        (lambda p: warmup.json_records(p.head(4)[PENGUIN_FEATURES]), '"records" key'),
+    ],
 )
 def test_q3_explains_what_is_wrong_with_the_file(tmp_path, penguins, make_body, message):
     path = _write(tmp_path / "body.json", make_body(penguins))

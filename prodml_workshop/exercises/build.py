@@ -118,8 +118,9 @@ def _build_one(solution: Path) -> tuple[nbformat.NotebookNode, dict[str, str]]:
     return nb, {label: "\n\n".join(code) for label, code in answers.items()}
 
 
-def build(solutions_dir: Path | str, exercises_dir: Path | str, data_dir: Path | str = SOLUTIONS_DATA
-          ) -> list[Path]:
+def build(
+    solutions_dir: Path | str, exercises_dir: Path | str, data_dir: Path | str = SOLUTIONS_DATA
+) -> list[Path]:
     """Write every ``solutions/*.ipynb`` as an exercise notebook, and its solution data.
 
     Parameters

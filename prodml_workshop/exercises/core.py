@@ -50,7 +50,7 @@ PLACEHOLDER = _Placeholder()
 _BOUND: dict[str, Question] = {}
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     """Outcome of a check, as written in the grader's table."""
 
     PASS = "pass"
@@ -108,8 +108,10 @@ def assert_close(actual: Any, expected: Any, *, rtol: float = 1e-6, what: str = 
         if not isinstance(actual, type(expected)):
             raise Incorrect(f"{what} should be a pandas {type(expected).__name__}.")
         try:
-            check = pd.testing.assert_frame_equal if isinstance(expected, pd.DataFrame) else (
-                pd.testing.assert_series_equal
+            check = (
+                pd.testing.assert_frame_equal
+                if isinstance(expected, pd.DataFrame)
+                else (pd.testing.assert_series_equal)
             )
             check(actual, expected, check_dtype=False, rtol=rtol)
         except AssertionError as err:
@@ -270,9 +272,7 @@ class FunctionQuestion(Question):
             except NotImplementedError:
                 raise NotAttempted(f"`{name}` still raises NotImplementedError.") from None
             except Exception as err:
-                raise Incorrect(
-                    f"`{name}({shown})` raised {type(err).__name__}: {err}"
-                ) from None
+                raise Incorrect(f"`{name}({shown})` raised {type(err).__name__}: {err}") from None
             self.compare(actual, self.reference(*args), what=f"`{name}({shown})`")
 
 
@@ -395,4 +395,3 @@ def _show_text(text: str, color: str) -> None:
 
 def _show_code(title: str, code: str) -> None:
     _display(f"{title}:\n{code}", f"**{title}:**\n```python\n{code}\n```", "text/markdown")
-

@@ -72,7 +72,10 @@ def grade_notebook(path: Path | str, *, timeout: int = 600) -> list[GradeRow]:
     nb.cells.append(nbformat.v4.new_code_cell(_REPORT_CELL))
     with tempfile.TemporaryDirectory(prefix="prodml-grade-") as workdir:
         client = NotebookClient(
-            nb, timeout=timeout, allow_errors=True, kernel_name="python3",
+            nb,
+            timeout=timeout,
+            allow_errors=True,
+            kernel_name="python3",
             resources={"metadata": {"path": workdir}},
         )
         try:

@@ -28,7 +28,9 @@ __all__ = ["bind", "json_records"]
 def json_records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """Reference answer of q2: one dict per row, Python scalars, missing values as ``None``."""
     records = df.astype(object).where(df.notna(), None).to_dict("records")
-    return [{k: v.item() if isinstance(v, np.generic) else v for k, v in r.items()} for r in records]
+    return [
+        {k: v.item() if isinstance(v, np.generic) else v for k, v in r.items()} for r in records
+    ]
 
 
 def _strict_json(text: str) -> Any:
@@ -58,7 +60,8 @@ class ToRecords(FunctionQuestion):
     hints = (
         "`df.to_dict('records')` gives one dict per row, but keeps NaN, which JSON cannot carry.",
         "Replace missing values first: `df.astype(object).where(df.notna(), None)`, "
-        "or let pandas write JSON and read it back with `json.loads(df.to_json(orient='records'))`.",
+        "or let pandas write JSON and read it back: "
+        "`json.loads(df.to_json(orient='records'))`.",
     )
 
     def cases(self) -> Iterable[tuple]:

@@ -1,0 +1,166 @@
+"""The pinned environment, Binder's files, CI and the README's two commands."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from importlib import metadata
+
+import pytest
+from packaging.requirements import Requirement
+
+
+def _pins(path):
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "-")):
+            req = Requirement(line)
+            pins[req.name.lower().replace("_", "-")] = str(req.specifier)
+    return pins
+
+
+def test_binder_has_the_same_pins_as_the_lock(root):
+    lock, binder = _pins(root / "requirements.txt"), _pins(root / "binder" / "requirements.txt")
+    assert lock == binder
+    assert all(spec.startswith("==") for spec in lock.values())
+
+
+def test_binder_takes_torch_from_the_cpu_only_index(root):
+    lines = (root / "binder" / "requirements.txt").read_text().splitlines()
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lines
+
+
+def test_lock_holds_the_known_constraints(root):
+    lock = _pins(root / "requirements.txt")
+    assert lock["scikit-learn"] == "==1.9.0"  # sklearn2pmml 0.133.1 refuses 1.9.1
+    assert Requirement("pandas<3").specifier.contains(lock["pandas"][2:])  # evidently 0.7.23
+    assert lock["torch"] == "==2.13.0"  # newer drags a CUDA build
+    for name in (
+        "jupyterlab",
+        "ipywidgets",
+        "nbval",
+        "skl2onnx",
+        "onnx",
+        "onnxruntime",
+        "safetensors",
+        "skops",
+        "sklearn2pmml",
+        "jpmml-evaluator",
+        "bentoml",
+        "evidently",
+        "locust",
+        "dask",
+        "distributed",
+        "matplotlib",
+        "tqdm",
+        "palmerpenguins",
+        "vega-datasets",
+        "jupyter-server-proxy",
+    ):
+        assert name in lock, name
+
+
+def test_lock_satisfies_every_direct_dependency(root):
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    lock = _pins(root / "requirements.txt")
+    direct = project["dependencies"] + project["optional-dependencies"]["dev"]
+    for line in direct:
+        req = Requirement(line)
+        version = lock[req.name.lower().replace("_", "-")][2:]
+        assert req.specifier.contains(version), f"{req} vs {version} in requirements.txt"
+
+
+def test_installed_environment_is_the_lock(root):
+    wrong = {}
+    for name, spec in _pins(root / "requirements.txt").items():
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            installed = "missing"
+        if installed == "missing" or not Requirement(f"{name}{spec}").specifier.contains(installed):
+            wrong[name] = (spec, installed)
+    assert not wrong, f"this environment differs from requirements.txt: {wrong}"
+
+
+def test_binder_files(root):
+    binder = root / "binder"
+    assert "openjdk-17-jre-headless" in (binder / "apt.txt").read_text().split()
+    assert (binder / "runtime.txt").read_text().strip() == "python-3.11"
+    for script in ("postBuild", "start"):
+        assert os.access(binder / script, os.X_OK), f"binder/{script} is not executable"
+    assert "BENTOML_DO_NOT_TRACK=true" in (binder / "start").read_text()
+
+
+def test_postbuild_installs_the_package_in_a_fresh_venv(root, tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(
+        root,
+        repo,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "*.egg-info", "__pycache__", "build", ".*_cache"
+        ),
+    )
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = {**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
+    env.pop("PYTHONPATH", None)
+    subprocess.run(
+        ["bash", "binder/postBuild"],
+        cwd=repo,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    out = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import prodml_workshop; print(prodml_workshop.__file__)",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == str(repo / "prodml_workshop" / "__init__.py")
+
+
+def test_ci_runs_the_readme_test_command(root):
+    readme = (root / "README.md").read_text()
+    commands = re.findall(r"^\s*(make \w+)\s*$", readme, flags=re.M)
+    assert "make lab" in commands and "make test" in commands
+    ci = (root / ".ci" / "run").read_text()
+    assert re.search(r"^make test$", ci, flags=re.M)
+    assert "set -euo pipefail" in ci
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_setup_stops_with_a_clear_message_when_java_is_missing(root, tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("sh", "bash", "env", "python3.11"):
+        if shutil.which(tool):
+            (bin_dir / tool).symlink_to(shutil.which(tool))
+    proc = subprocess.run(
+        [shutil.which("make"), "-C", str(root), "java"],
+        env={"PATH": str(bin_dir)},
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode != 0
+    assert "Java is missing" in proc.stdout and "openjdk-17-jre-headless" in proc.stdout
+
+
+def test_code_is_ruff_clean(root):
+    ruff = [sys.executable, "-m", "ruff"]
+    lint = subprocess.run([*ruff, "check", "."], cwd=root, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout
+    fmt = subprocess.run(
+        [*ruff, "format", "--check", "."], cwd=root, capture_output=True, text=True
+    )
+    assert fmt.returncode == 0, fmt.stdout
