@@ -1,0 +1,56 @@
+"""Model packages: save a trained model with its manifest, and load it back safely.
+
+A model package is a folder holding the serialized model (the artifact) and
+``manifest.json``, which records the format, the library versions, the input schema, the
+classes, the hyperparameters and a SHA-256 of every artifact. :func:`load_model` refuses
+formats that can run code unless trusted, refuses changed or missing artifacts before
+deserializing anything, and warns when the installed libraries differ from the saved ones.
+
+Examples
+--------
+>>> from prodml_workshop.packaging import compare_formats, load_model, save_model
+>>> save_model(pipeline, "models/penguins", format="skops",
+...            sample_input=X_train.head())  # doctest: +SKIP
+>>> load_model("models/penguins").predict(X_test)  # doctest: +SKIP
+"""
+
+from .compare import compare_formats
+from .environment import environment_differences, library_versions
+from .errors import (
+    ArchitectureError,
+    ChecksumMismatchError,
+    EnvironmentMismatchWarning,
+    JavaNotFoundError,
+    MissingArtifactError,
+    PackagingError,
+    UnsafeContentError,
+    UnsupportedFormatError,
+    UntrustedFormatError,
+)
+from .formats import FORMATS, formats_for
+from .formats.onnx_sklearn import MISSING_STRING
+from .load import LoadedModel, load_model
+from .manifest import read_manifest
+from .save import save_model
+
+__all__ = [
+    "FORMATS",
+    "MISSING_STRING",
+    "ArchitectureError",
+    "ChecksumMismatchError",
+    "EnvironmentMismatchWarning",
+    "JavaNotFoundError",
+    "LoadedModel",
+    "MissingArtifactError",
+    "PackagingError",
+    "UnsafeContentError",
+    "UnsupportedFormatError",
+    "UntrustedFormatError",
+    "compare_formats",
+    "environment_differences",
+    "formats_for",
+    "library_versions",
+    "load_model",
+    "read_manifest",
+    "save_model",
+]

@@ -1,0 +1,189 @@
+"""Load a model package safely: trust, checksums and versions are checked before any bytes."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.metaestimators import available_if
+
+from .checksums import verify_artifacts
+from .environment import environment_differences
+from .errors import EnvironmentMismatchWarning, PackagingError, UntrustedFormatError
+from .formats import get_format
+from .manifest import read_manifest
+
+__all__ = ["LoadedModel", "load_model"]
+
+
+def _has_predict_proba(loaded: LoadedModel) -> bool:
+    return bool(loaded.manifest["has_predict_proba"])
+
+
+class LoadedModel:
+    """A model loaded from a package, with scikit-learn's ``predict``/``predict_proba``.
+
+    Parameters
+    ----------
+    predictor : object
+        What the format's loader returned; has ``predict`` and maybe ``predict_proba``.
+    manifest : dict
+        The package's manifest.
+    path : pathlib.Path
+        The package folder.
+
+    Attributes
+    ----------
+    manifest : dict
+        The package's manifest (see :func:`read_manifest`).
+    format : str
+        The package's format.
+    classes_ : numpy.ndarray or None
+        The class labels of a classifier, in the order of ``predict_proba``'s columns.
+    """
+
+    def __init__(self, predictor: Any, manifest: dict[str, Any], path: Path) -> None:
+        self.predictor = predictor
+        self.manifest = manifest
+        self.path = path
+        self.format = manifest["format"]
+        classes = manifest["classes"]
+        self.classes_ = np.asarray(classes) if classes is not None else None
+
+    def __repr__(self) -> str:
+        return (
+            f"LoadedModel(format={self.format!r}, model_class={self.manifest['model_class']!r}, "
+            f"path='{self.path}')"
+        )
+
+    def _columns(self, X: Any) -> Any:
+        schema = self.manifest["input_schema"]
+        if not (isinstance(X, pd.DataFrame) and schema and schema["type"] == "dataframe"):
+            return X
+        names = [column["name"] for column in schema["columns"]]
+        missing = [name for name in names if name not in X.columns]
+        if missing:
+            raise ValueError(f"X lacks the columns {missing} that the model was saved with.")
+        return X[names]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predict class labels (classification) or values (regression).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or numpy.ndarray of shape (n_samples, n_features)
+            The input, with the columns of the manifest's input schema (extra columns are
+            ignored).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+            The predictions.
+        """
+        return np.asarray(self.predictor.predict(self._columns(X)))
+
+    @available_if(_has_predict_proba)
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Predict class probabilities (classifiers that have them).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or numpy.ndarray of shape (n_samples, n_features)
+            The input, as for :meth:`predict`.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
+        """
+        return np.asarray(self.predictor.predict_proba(self._columns(X)))
+
+
+def _warn_on_environment_differences(manifest: dict[str, Any]) -> None:
+    differences = environment_differences(manifest.get("library_versions", {}))
+    if not differences:
+        return
+    lines = "\n".join(
+        f"  {diff['library']}: saved {diff['saved']}, installed {diff['installed'] or 'none'}"
+        for diff in differences
+    )
+    warnings.warn(
+        EnvironmentMismatchWarning(
+            "This package was saved under other library versions; predictions may differ "
+            f"or loading may fail. Retrain/re-save under the current versions, or install "
+            f"the saved ones.\n{lines}",
+            differences,
+        ),
+        stacklevel=3,
+    )
+
+
+def load_model(path: str | Path, *, trusted: bool = False) -> LoadedModel:
+    """Load a model package written by :func:`save_model`.
+
+    Before reading any artifact byte into a deserializer, the loader refuses formats that can
+    run code (pickle, joblib) unless ``trusted=True``, checks that every artifact exists and
+    has its recorded SHA-256, and warns if the package was saved under other library versions.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The package folder.
+    trusted : bool, default=False
+        Allow formats that can run code when loaded, and skops types outside the safe
+        defaults. Only for packages you created yourself or whose origin you trust.
+
+    Returns
+    -------
+    LoadedModel
+        An object with ``predict(X)``, ``predict_proba(X)`` for classifiers that have it,
+        and the package's ``manifest``.
+
+    Raises
+    ------
+    UntrustedFormatError
+        If the format can run code and ``trusted`` is false.
+    MissingArtifactError
+        If ``manifest.json`` or an artifact is missing.
+    ChecksumMismatchError
+        If an artifact changed since it was saved.
+    UnsafeContentError
+        If an artifact holds objects the safe loader refuses.
+    ArchitectureError
+        If a PyTorch module cannot be rebuilt from its recorded architecture.
+    JavaNotFoundError
+        If the package is PMML and no Java runtime is installed.
+
+    Warns
+    -----
+    EnvironmentMismatchWarning
+        If the installed library versions differ from those the package was saved with.
+
+    Examples
+    --------
+    >>> from prodml_workshop.packaging import load_model
+    >>> model = load_model("models/penguins")  # doctest: +SKIP
+    >>> model.manifest["input_schema"]  # doctest: +SKIP
+    """
+    path = Path(path)
+    manifest = read_manifest(path)
+    fmt = get_format(manifest["format"])
+    if fmt.runs_code_on_load and not trusted:
+        raise UntrustedFormatError(
+            f"This package was saved with format {fmt.name!r}, which can run code when "
+            "loaded. Pass trusted=True only for files you created yourself; to share a "
+            "model, save it with a format that cannot run code (skops, onnx, pmml, "
+            "torch, safetensors)."
+        )
+    if fmt.artifact not in manifest["artifacts"]:
+        raise PackagingError(
+            f"The manifest of {path} does not list the {fmt.name} artifact {fmt.artifact!r}, "
+            "so its checksum cannot be verified; save the model again."
+        )
+    verify_artifacts(path, manifest["artifacts"])
+    _warn_on_environment_differences(manifest)
+    predictor = fmt.load(path / fmt.artifact, manifest, trusted)
+    return LoadedModel(predictor, manifest, path)

@@ -1,0 +1,89 @@
+"""Adapters that give a loaded model the ``predict``/``predict_proba`` interface of scikit-learn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["TorchPredictor", "forward", "to_float_array"]
+
+
+def to_float_array(X: Any) -> np.ndarray:
+    """Return the features as a float32 2-D array, the input of a PyTorch model.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame or array-like of shape (n_samples, n_features)
+        Numeric features.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_samples, n_features), dtype float32
+    """
+    if isinstance(X, pd.DataFrame):
+        X = X.to_numpy()
+    return np.asarray(X, dtype=np.float32)
+
+
+def forward(module: Any, X: Any) -> Any:
+    """Run a PyTorch module on features in eval mode, without gradients.
+
+    The module's training mode is restored afterwards, so that saving or comparing a model
+    in the middle of training does not change how it trains.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The module.
+    X : pandas.DataFrame or array-like of shape (n_samples, n_features)
+        Numeric features.
+
+    Returns
+    -------
+    torch.Tensor
+        The module's output.
+    """
+    import torch
+
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            return module(torch.from_numpy(to_float_array(X)))
+    finally:
+        module.train(was_training)
+
+
+class TorchPredictor:
+    """Predict with a PyTorch module as with a scikit-learn estimator.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A module mapping a float32 batch ``(n_samples, n_features)`` to logits
+        ``(n_samples, n_classes)`` (classification) or to ``(n_samples, 1)`` (regression).
+    task : {"classification", "regression"}
+        What the module predicts.
+    classes : list, default=None
+        Class labels in the order of the logits (classification only).
+    """
+
+    def __init__(self, module: Any, task: str, classes: list[Any] | None = None) -> None:
+        self.module = module
+        self.task = task
+        self.classes_ = np.asarray(classes) if classes is not None else None
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Return the softmax of the logits, shape ``(n_samples, n_classes)``."""
+        import torch
+
+        return torch.softmax(forward(self.module, X), dim=1).numpy()
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Return class labels (classification) or values (regression), shape ``(n_samples,)``."""
+        output = forward(self.module, X).numpy()
+        if self.task == "classification":
+            return self.classes_[output.argmax(axis=1)]
+        return output[:, 0]
