@@ -13,6 +13,7 @@ import html
 import json
 import math
 import numbers
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -390,7 +391,8 @@ def _display(text: str, rich: str, mime: str = "text/html") -> None:
 
 
 def _show_text(text: str, color: str) -> None:
-    _display(text, f'<p style="color:{color};font-weight:bold">{html.escape(text)}</p>')
+    rich = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+    _display(text, f'<p style="color:{color};font-weight:bold">{rich}</p>')
 
 
 def _show_code(title: str, code: str) -> None:
