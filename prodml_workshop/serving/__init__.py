@@ -1,0 +1,35 @@
+"""Serving: a BentoML service for a model package, request validation and a prediction log.
+
+``bentoml serve prodml_workshop.serving.service:ModelService`` serves the package named by
+``PRODML_MODEL_DIR`` (the default penguin model when unset) with ``POST /predict``,
+``POST /predict_proba`` (classifiers with probabilities) and ``GET /metadata``, besides
+BentoML's ``/readyz``, ``/livez``, ``/metrics`` and ``/docs``. Requests are validated against
+the package's input schema; every prediction is appended to an SQLite log (``PRODML_LOG_DB``).
+From a notebook, :func:`serve` starts and always stops the server; :func:`read_log` reads the
+log for the monitoring session.
+
+Examples
+--------
+>>> from prodml_workshop.serving import read_log, serve, to_records
+>>> with serve() as server:  # doctest: +SKIP
+...     server.client.predict(records=to_records(X_test.head(3)))
+['Adelie', 'Gentoo', 'Chinstrap']
+>>> read_log(server.log_db).tail(3)  # doctest: +SKIP
+"""
+
+from .default_model import default_model_dir
+from .launcher import ModelServer, ServerStartError, serve
+from .prediction_log import PredictionLog, model_version, read_log
+from .validation import MAX_RECORDS, to_records
+
+__all__ = [
+    "MAX_RECORDS",
+    "ModelServer",
+    "PredictionLog",
+    "ServerStartError",
+    "default_model_dir",
+    "model_version",
+    "read_log",
+    "serve",
+    "to_records",
+]

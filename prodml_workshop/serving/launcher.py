@@ -1,0 +1,260 @@
+"""Start the BentoML service from a notebook, and be sure it stops.
+
+:func:`serve` runs ``bentoml serve prodml_workshop.serving.service:ModelService`` in a
+subprocess, on a free port of 127.0.0.1, under a watchdog (see :mod:`.watchdog`) that stops
+the server's whole process tree when the server is stopped, when the ``with`` block ends
+(also by an exception or an interrupted kernel), when the interpreter exits, or when the
+kernel is killed or restarted. No server is left behind holding a port.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from prodml_workshop.environment import free_port
+
+from .prediction_log import DEFAULT_LOG_NAME
+
+__all__ = ["ModelServer", "ServerStartError", "serve"]
+
+_SERVICE = "prodml_workshop.serving.service:ModelService"
+_WATCHDOG = Path(__file__).with_name("watchdog.py")
+_LOG_TAIL_CHARS = 6000
+
+
+class ServerStartError(RuntimeError):
+    """The server exited, or did not become ready in time; the message ends with its log."""
+
+
+class ModelServer:
+    """A running model server: its URL, a client, its log. Stop it with :meth:`stop`.
+
+    Made by :func:`serve`; use it as a context manager so that it always stops.
+
+    Attributes
+    ----------
+    url : str
+        E.g. ``"http://127.0.0.1:50123"``.
+    port : int
+        The port it listens on.
+    model_dir : pathlib.Path
+        The model package it serves.
+    log_db : pathlib.Path
+        Its prediction log (read it with :func:`~prodml_workshop.serving.read_log`).
+    """
+
+    def __init__(
+        self,
+        *,
+        model_dir: Path,
+        log_db: Path,
+        host: str,
+        port: int,
+        workers: int,
+        grace: float,
+    ) -> None:
+        self.model_dir = model_dir
+        self.log_db = log_db
+        self.port = port
+        self.url = f"http://{host}:{port}"
+        self._grace = grace
+        self._client: Any = None
+        self._final_log: str | None = None
+        self._folder = Path(tempfile.mkdtemp(prefix="prodml-serve-"))
+        self._log_file = self._folder / "server.log"
+        env = {
+            **os.environ,
+            "BENTOML_DO_NOT_TRACK": "true",
+            "PYTHONUNBUFFERED": "1",
+            "PRODML_MODEL_DIR": str(model_dir),
+            "PRODML_LOG_DB": str(log_db),
+            "BENTOML_CONFIG_OPTIONS": " ".join(
+                filter(
+                    None,
+                    [
+                        os.environ.get("BENTOML_CONFIG_OPTIONS"),
+                        f"services.ModelService.workers={workers}",
+                    ],
+                )
+            ),
+        }
+        command = [
+            sys.executable, "-I", str(_WATCHDOG), str(os.getpid()), str(grace), "--",
+            sys.executable, "-m", "bentoml", "serve", _SERVICE,
+            "--host", host, "--port", str(port),
+        ]  # fmt: skip
+        with self._log_file.open("wb") as log:
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
+        atexit.register(self.stop)
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"ModelServer(url={self.url!r}, model_dir='{self.model_dir}', {state})"
+
+    def __enter__(self) -> ModelServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        """Whether the server process is still alive."""
+        return self._process.poll() is None
+
+    @property
+    def client(self) -> Any:
+        """A ``bentoml.SyncHTTPClient`` of the server, made on first use.
+
+        Examples
+        --------
+        >>> server.client.predict(records=[penguin])  # doctest: +SKIP
+        ['Adelie']
+        """
+        if self._client is None:
+            import bentoml
+
+            self._client = bentoml.SyncHTTPClient(self.url, server_ready_timeout=0)
+        return self._client
+
+    def logs(self) -> str:
+        """Return what the server has written to stdout and stderr so far."""
+        if self._final_log is not None:
+            return self._final_log
+        return self._log_file.read_text(errors="replace")
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        import requests
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running:
+                raise ServerStartError(
+                    f"The server exited with code {self._process.returncode} before it was "
+                    f"ready; its log says why:\n{self._log_tail()}"
+                )
+            try:
+                if requests.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise ServerStartError(
+            f"The server was not ready after {timeout:g} s (GET {self.url}/readyz). Pass a "
+            f"larger timeout= if the machine is slow; its log so far:\n{self._log_tail()}"
+        )
+
+    def _log_tail(self) -> str:
+        text = self.logs()
+        return text if len(text) <= _LOG_TAIL_CHARS else "...\n" + text[-_LOG_TAIL_CHARS:]
+
+    def stop(self) -> None:
+        """Stop the server and all its workers; safe to call more than once.
+
+        SIGTERM first, so that BentoML finishes its requests and shuts its workers down;
+        whatever is still running after the grace period is killed.
+        """
+        if self._final_log is not None:
+            return
+        atexit.unregister(self.stop)
+        if self._client is not None:
+            self._client.close()
+        if self.running:
+            self._process.send_signal(signal.SIGTERM)
+            try:
+                self._process.wait(timeout=self._grace + 10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._final_log = self._log_file.read_text(errors="replace")
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def serve(
+    model_dir: str | Path | None = None,
+    *,
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    workers: int = 1,
+    log_db: str | Path | None = None,
+    timeout: float = 60.0,
+    grace: float = 10.0,
+) -> ModelServer:
+    """Start the model server and wait until it is ready.
+
+    Parameters
+    ----------
+    model_dir : str or pathlib.Path, default=None
+        A model package written by :func:`~prodml_workshop.packaging.save_model`; the
+        default penguin model (built on first use) when ``None``.
+    port : int, default=None
+        A free port is chosen when ``None``.
+    host : str, default="127.0.0.1"
+        The interface to listen on; only this machine can connect to the default.
+    workers : int, default=1
+        Worker processes; each loads the model and writes to the same log.
+    log_db : str or pathlib.Path, default=None
+        The prediction log; ``prediction_log.sqlite`` in the current folder when ``None``.
+    timeout : float, default=60.0
+        Seconds to wait for ``GET /readyz`` to answer 200.
+    grace : float, default=10.0
+        Seconds the server has to stop after SIGTERM before it is killed.
+
+    Returns
+    -------
+    ModelServer
+        Running; also a context manager that stops it on exit.
+
+    Raises
+    ------
+    ServerStartError
+        If the server exits before it is ready (e.g. ``model_dir`` is not a model package,
+        or the port is taken) or is not ready within ``timeout``; the message holds its log.
+
+    Examples
+    --------
+    >>> from prodml_workshop.serving import serve, to_records
+    >>> with serve("models/penguins") as server:  # doctest: +SKIP
+    ...     print(server.client.predict(records=to_records(X_test.head(3))))
+    ['Adelie', 'Gentoo', 'Adelie']
+    """
+    if model_dir is None:
+        from .default_model import default_model_dir
+
+        model_dir = default_model_dir()
+    server = ModelServer(
+        model_dir=Path(model_dir).expanduser().resolve(),
+        log_db=Path(log_db or DEFAULT_LOG_NAME).expanduser().resolve(),
+        host=host,
+        port=port or free_port(host),
+        workers=workers,
+        grace=grace,
+    )
+    try:
+        server._wait_until_ready(timeout)
+    except BaseException:
+        server.stop()
+        raise
+    return server

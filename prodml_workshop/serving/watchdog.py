@@ -1,0 +1,114 @@
+"""Run a server command and stop its whole process tree when told to or when the caller dies.
+
+Usage (what :func:`~prodml_workshop.serving.serve` runs, as a script, in a new session)::
+
+    python watchdog.py PARENT_PID GRACE_SECONDS -- bentoml serve ...
+
+A Jupyter kernel that is restarted or killed (SIGKILL) cannot clean up after itself, and
+killing a process group is not enough here: BentoML's process manager (circus) starts every
+worker in a session of its own, and a worker outlives a killed ``bentoml serve``. So this small
+process sits between the caller and the server and:
+
+* on Linux, makes itself a *child subreaper* (``prctl(PR_SET_CHILD_SUBREAPER)``), so workers
+  orphaned by a dying server become its children instead of init's;
+* remembers every descendant it has seen (for systems without subreapers);
+* polls its parent: when the parent's pid changes (the caller died, whatever the signal), or
+  on SIGTERM/SIGINT/SIGHUP, or when the server exits, it sends SIGTERM to the server, waits
+  up to ``GRACE_SECONDS`` for the tree to stop, SIGKILLs whatever is left, then exits with
+  the server's exit code.
+
+It imports nothing from the workshop package, so it starts in a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+
+__all__ = ["main"]
+
+_POLL_S = 0.2
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def _become_subreaper() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _stop_tree(server: subprocess.Popen, known: set[psutil.Process], grace: float) -> None:
+    deadline = time.monotonic() + grace
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+    # Orphaned workers are this process's children (subreaper) or among those remembered.
+    left = {p for p in known | set(psutil.Process().children(recursive=True)) if p.is_running()}
+    for process in left:
+        try:
+            process.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(left, timeout=max(0.0, deadline - time.monotonic()))
+    for process in alive:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=5)
+    if server.poll() is None:
+        server.kill()
+        server.wait()
+
+
+def main(argv: list[str]) -> int:
+    """Run ``argv``'s command under watch; return its exit code.
+
+    Parameters
+    ----------
+    argv : list of str
+        ``[PARENT_PID, GRACE_SECONDS, "--", command...]``.
+
+    Returns
+    -------
+    int
+        The server's exit code (negative: the signal that stopped it).
+    """
+    parent, grace, separator, *command = argv
+    if separator != "--" or not command:
+        raise SystemExit("usage: watchdog.py PARENT_PID GRACE_SECONDS -- COMMAND...")
+    parent_pid, grace_s = int(parent), float(grace)
+    stop_requested = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, request_stop)
+    _become_subreaper()
+    server = subprocess.Popen(command)
+    server_process = psutil.Process(server.pid)
+    known: set[psutil.Process] = set()
+    while not stop_requested and server.poll() is None and os.getppid() == parent_pid:
+        try:
+            known.update(server_process.children(recursive=True))
+        except psutil.NoSuchProcess:
+            pass
+        time.sleep(_POLL_S)
+    _stop_tree(server, known, grace_s)
+    return server.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,105 @@
+"""serve(): a real server starts, answers, and leaves no process or port behind."""
+
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+
+import psutil
+import pytest
+import requests
+
+from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
+from prodml_workshop.packaging import save_model
+from prodml_workshop.packaging.demo import penguin_pipeline
+from prodml_workshop.serving import ServerStartError, default_model_dir, serve, to_records
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory):
+    penguins = load_penguins()
+    X = penguins[PENGUIN_FEATURES]
+    model = penguin_pipeline().fit(X, penguins["species"])
+    path = tmp_path_factory.mktemp("models") / "penguins"
+    return save_model(model, path, format="skops", sample_input=X.head())
+
+
+def _port_is_free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _tree(pid):
+    return psutil.Process(pid).children(recursive=True)
+
+
+def _assert_all_gone(processes, port, timeout=15):
+    _, alive = psutil.wait_procs(processes, timeout=timeout)
+    for process in alive:  # do not leave them to the next test
+        process.kill()
+    assert not alive, [" ".join(p.cmdline()) for p in alive]
+    assert _port_is_free(port)
+
+
+def test_serve_without_a_model_serves_the_default_and_stops_everything_on_interrupt(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    penguin = to_records(load_penguins()[PENGUIN_FEATURES].head(1))
+    with pytest.raises(KeyboardInterrupt), serve(log_db=tmp_path / "log.sqlite") as server:
+        processes = _tree(server._process.pid)
+        assert any("bentoml" in " ".join(p.cmdline()) for p in processes)
+        assert server.model_dir == default_model_dir()
+        assert server.client.predict(records=penguin) == ["Adelie"]
+        raise KeyboardInterrupt  # what an interrupted kernel raises inside the cell
+    assert not server.running
+    _assert_all_gone(processes, server.port)
+    assert "Service instance cleanup finalized" in server.logs()
+
+
+def test_serve_raises_with_the_server_log_when_the_model_dir_is_wrong(tmp_path):
+    with pytest.raises(ServerStartError) as error:
+        serve(tmp_path / "no-such-model", log_db=tmp_path / "log.sqlite", timeout=60)
+    message = str(error.value)
+    assert "exited with code" in message
+    assert "PRODML_MODEL_DIR" in message and "not a model package" in message
+    assert "Traceback" in message  # the server's own log
+
+
+def test_no_server_survives_its_caller_being_killed(package, tmp_path):
+    caller = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
+                import time
+                from prodml_workshop.serving import serve
+                with serve({str(package)!r}, workers=2, log_db={str(tmp_path / "l.db")!r}) as s:
+                    print(s.port, flush=True)
+                    time.sleep(600)
+            """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = []
+        reader = threading.Thread(target=lambda: line.append(caller.stdout.readline()))
+        reader.start()
+        reader.join(timeout=90)
+        port = int(line[0])
+        assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
+        processes = _tree(caller.pid)
+        workers = [p for p in processes if "_bentoml_impl.worker" in " ".join(p.cmdline())]
+        assert len(workers) == 2  # each in a session of its own, out of the caller's group
+        caller.kill()  # SIGKILL: the caller runs no cleanup at all
+        caller.wait()
+        _assert_all_gone(processes, port)
+    finally:
+        if caller.poll() is None:
+            caller.kill()

@@ -1,0 +1,64 @@
+"""One adaptive batch: a request the model refuses gets 422 alone, the others their predictions."""
+
+import asyncio
+import json
+
+import pytest
+from _bentoml_impl.serde import JSONSerde
+from pydantic import TypeAdapter
+from sklearn.linear_model import LogisticRegression
+
+from prodml_workshop.data import load_penguins
+from prodml_workshop.packaging import load_model, save_model
+from prodml_workshop.serving import PredictionLog, read_log
+from prodml_workshop.serving.predictor import BatchPredictor, Refusal
+from prodml_workshop.serving.responses import label_type, outputs_spec
+from prodml_workshop.serving.validation import REQUEST_ID, record_model, records_type
+
+NUMERIC = ["bill_length_mm", "bill_depth_mm"]
+
+
+@pytest.fixture(scope="module")
+def strict_model(tmp_path_factory):
+    """A model without an imputer: it refuses a missing value, which the schema allows."""
+    penguins = load_penguins().dropna(subset=NUMERIC)
+    model = LogisticRegression(max_iter=1000).fit(penguins[NUMERIC], penguins["species"])
+    path = tmp_path_factory.mktemp("models") / "strict"
+    return load_model(
+        save_model(model, path, format="skops", sample_input=penguins[NUMERIC].head())
+    )
+
+
+def _request(model, request_id, rows):
+    token = REQUEST_ID.set(request_id)
+    try:
+        return TypeAdapter(records_type(record_model(model.manifest))).validate_python(rows)
+    finally:
+        REQUEST_ID.reset(token)
+
+
+def test_a_refused_request_does_not_spoil_the_others_in_its_batch(strict_model, tmp_path):
+    good = _request(strict_model, "good", [{"bill_length_mm": 39.1, "bill_depth_mm": 18.7}] * 2)
+    bad = _request(strict_model, "bad", [{"bill_length_mm": None, "bill_depth_mm": 18.7}])
+    predictor = BatchPredictor(strict_model, PredictionLog(tmp_path / "log.sqlite"))
+    outputs = predictor.run("predict", [good[0], bad[0], good[1]])
+    assert outputs[0] == outputs[2] == "Adelie"
+    assert isinstance(outputs[1], Refusal) and "NaN" in outputs[1].message
+    log = read_log(tmp_path / "log.sqlite")
+    assert log["request_id"].tolist() == ["good", "good"]  # only what was served is logged
+
+
+def test_predict_proba_outputs_are_keyed_by_class(strict_model, tmp_path):
+    records = _request(strict_model, "r", {"bill_length_mm": 50.0, "bill_depth_mm": 15.0})
+    predictor = BatchPredictor(strict_model, PredictionLog(tmp_path / "log.sqlite"))
+    [probabilities] = predictor.run("predict_proba", records)
+    assert list(probabilities) == ["Adelie", "Chinstrap", "Gentoo"]
+    assert sum(probabilities.values()) == pytest.approx(1.0)
+
+
+def test_outputs_spec_answers_422_for_a_refusal_and_200_otherwise():
+    spec = outputs_spec(label_type({"task": "classification", "classes": ["a", "b"]}))
+    refused = asyncio.run(spec.to_http_response(["a", Refusal("why not")], JSONSerde()))
+    assert refused.status_code == 422 and json.loads(refused.body) == {"error": "why not"}
+    served = asyncio.run(spec.to_http_response(["a", "b"], JSONSerde()))
+    assert served.status_code == 200
