@@ -1,0 +1,70 @@
+"""Monitoring a model in production: data drift, concept drift and technical drift.
+
+*Data drift*: the inputs' distribution moves (:func:`detect_data_drift`, one statistic per
+column chosen as Evidently's ``DataDriftPreset`` does, and the statistics themselves).
+*Concept drift*: the model's performance moves, seen from labelled feedback
+(:func:`performance_by_window`, :class:`PageHinkley`, :func:`detect_change`).
+*Technical drift*: the environment moves under a saved model (:func:`technical_drift`,
+:func:`save_reference`). :func:`logged_inputs` reads what production saw from the serving
+session's prediction log; :func:`run_evidently_drift` and :func:`evidently_drift_result` put
+Evidently's verdicts in the same table as ours.
+
+Examples
+--------
+>>> from prodml_workshop.data import load_seattle_weather
+>>> from prodml_workshop.monitoring import detect_data_drift
+>>> weather = load_seattle_weather()
+>>> detect_data_drift(weather[:365], weather[-365:])  # 2012 against 2015
+DataDriftResult(dataset_drift=True, drifted=3/5, columns=['temp_max', 'temp_min', 'weather'])
+"""
+
+from .concept_drift import ChangeDetector, PageHinkley, detect_change, performance_by_window
+from .data_drift import DataDriftResult, default_test, detect_data_drift, infer_column_type
+from .errors import DriftInputError
+from .evidently_report import evidently_drift_result, run_evidently_drift
+from .prediction_log import logged_inputs
+from .statistics import (
+    STAT_TESTS,
+    StatTest,
+    chi_square_pvalue,
+    jensen_shannon_distance,
+    ks_pvalue,
+    psi,
+    wasserstein_normed,
+    z_test_pvalue,
+)
+from .technical_drift import (
+    REFERENCE_DATA,
+    REFERENCE_META,
+    TechnicalDriftReport,
+    save_reference,
+    technical_drift,
+)
+
+__all__ = [
+    "REFERENCE_DATA",
+    "REFERENCE_META",
+    "STAT_TESTS",
+    "ChangeDetector",
+    "DataDriftResult",
+    "DriftInputError",
+    "PageHinkley",
+    "StatTest",
+    "TechnicalDriftReport",
+    "chi_square_pvalue",
+    "default_test",
+    "detect_change",
+    "detect_data_drift",
+    "evidently_drift_result",
+    "infer_column_type",
+    "jensen_shannon_distance",
+    "ks_pvalue",
+    "logged_inputs",
+    "performance_by_window",
+    "psi",
+    "run_evidently_drift",
+    "save_reference",
+    "technical_drift",
+    "wasserstein_normed",
+    "z_test_pvalue",
+]
