@@ -1,0 +1,534 @@
+"""Questions of ``02_serving.ipynb``: call a service, write a request, add an endpoint, read a log.
+
+No check depends on a server the notebook started: the grader evaluates every question after the
+whole notebook has run, when the notebook's own servers are stopped. A check that needs a live
+server starts one itself, for the time of that check only, and always stops it:
+
+* q1 serves a model the student has never seen (with :func:`~prodml_workshop.serving.serve`)
+  and calls the student's client function with its URL;
+* q3 serves the student's service file with ``bentoml serve`` (:func:`serve_service_file`).
+
+Before starting anything, both try the answer cheaply, so a blank costs no server start. The
+other checks need no server: q2 validates the request body with the service's own validation
+types, q4 runs the student's function on prediction logs written for the check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
+from prodml_workshop.environment import free_port
+from prodml_workshop.exercises.core import (
+    FunctionQuestion,
+    Incorrect,
+    NotAttempted,
+    Question,
+    QuestionSet,
+    ThoughtQuestion,
+    assert_close,
+)
+from prodml_workshop.exercises.packaging import fresh_penguins
+from prodml_workshop.packaging import save_model
+from prodml_workshop.packaging.demo import penguin_pipeline
+from prodml_workshop.serving import PredictionLog, ServerStartError, serve, to_records
+from prodml_workshop.serving import watchdog as _watchdog
+
+__all__ = [
+    "bind",
+    "field_notes",
+    "serve_service_file",
+    "served_penguin_schema",
+    "write_fake_log",
+]
+
+_SPECIES = ("Adelie", "Chinstrap", "Gentoo")
+# The model q1 serves calls every species by the next one's name, so that its answers differ
+# from any penguin model the student could run in-process: only a real HTTP call passes.
+_SHIFTED = dict(zip(_SPECIES, _SPECIES[1:] + _SPECIES[:1], strict=True))
+_UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens, a call fails at once
+_NOT_ATTEMPTED = "your code here"  # the message of the stub the build writes
+_LOG_TAIL_CHARS = 3000
+
+
+# --- Helpers the notebook uses --------------------------------------------------------------
+
+
+def field_notes() -> pd.DataFrame:
+    """Return q2's field notes: four real penguins, as a field team wrote them down.
+
+    Their sheet is not the model's input: body mass is in kilograms (``body_mass_kg``), there is
+    an ``observer`` column, and some measurements are missing.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Four rows; columns ``island``, ``bill_length_mm``, ``bill_depth_mm``,
+        ``flipper_length_mm``, ``body_mass_kg``, ``sex``, ``observer``.
+
+    Examples
+    --------
+    >>> field_notes().shape
+    (4, 7)
+    """
+    rows = _field_rows().copy()
+    notes = rows.drop(columns="body_mass_g")
+    notes.insert(4, "body_mass_kg", rows["body_mass_g"] / 1000)
+    notes["observer"] = ["KG", "KG", "AL", "AL"]
+    return notes.reset_index(drop=True)
+
+
+def _field_rows() -> pd.DataFrame:
+    penguins = load_penguins()[PENGUIN_FEATURES]
+    # Two complete penguins, one without sex, one without any measurement or sex.
+    complete = penguins.dropna().index
+    no_sex = penguins.index[penguins["sex"].isna() & penguins["body_mass_g"].notna()]
+    nothing = penguins.index[penguins["body_mass_g"].isna()]
+    return penguins.loc[[complete[0], complete[200], no_sex[0], nothing[0]]]
+
+
+@functools.lru_cache(maxsize=1)
+def served_penguin_schema() -> dict[str, Any]:
+    """Return the input schema of the penguin model the service serves, as in its manifest.
+
+    Returns
+    -------
+    dict
+        A manifest holding only ``input_schema``: the columns and types of ``PENGUIN_FEATURES``.
+    """
+    from prodml_workshop.packaging.schema import input_schema
+
+    return {"input_schema": input_schema(load_penguins()[PENGUIN_FEATURES].head())}
+
+
+def write_fake_log(
+    path: str | Path, rng: np.random.Generator | None = None, *, n_requests: int = 12
+) -> Path:
+    """Write a prediction log as the service would, with made-up requests.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The SQLite file to create (it must not exist yet).
+    rng : numpy.random.Generator, default=None
+        Source of randomness; a new unseeded one by default.
+    n_requests : int, default=12
+        Number of requests, each of 1 to 5 penguins, to ``/predict`` or ``/predict_proba``.
+
+    Returns
+    -------
+    pathlib.Path
+        The log, to read with :func:`~prodml_workshop.serving.read_log`.
+    """
+    rng = np.random.default_rng() if rng is None else rng
+    log = PredictionLog(path)
+    version = f"skops-{rng.bytes(6).hex()}"
+    try:
+        for i in range(n_requests):
+            rows = fresh_penguins(int(rng.integers(1, 6)), rng)
+            endpoint = "predict" if rng.random() < 0.6 else "predict_proba"
+            entries = []
+            for record in to_records(rows):
+                if endpoint == "predict":
+                    output: Any = str(rng.choice(_SPECIES, p=[0.5, 0.2, 0.3]))
+                else:
+                    output = dict(zip(_SPECIES, rng.dirichlet([1, 1, 1]).tolist(), strict=True))
+                entries.append((f"request-{i}", record, output))
+            log.append(endpoint, version, entries, latency_ms=float(rng.uniform(0.5, 5)))
+    finally:
+        log.close()
+    return Path(path)
+
+
+@contextlib.contextmanager
+def serve_service_file(service_file: str | Path, *, timeout: float = 60.0) -> Iterator[str]:
+    """Serve any BentoML service file with ``bentoml serve`` for the time of a ``with`` block.
+
+    The server runs under the same watchdog as :func:`~prodml_workshop.serving.serve`, so it
+    stops with the block, or with this process however it ends.
+
+    Parameters
+    ----------
+    service_file : str or pathlib.Path
+        A Python file defining one ``@bentoml.service`` class; its folder is the working folder.
+    timeout : float, default=60.0
+        Seconds to wait for ``GET /readyz`` to answer 200.
+
+    Yields
+    ------
+    str
+        The server's URL, e.g. ``"http://127.0.0.1:50123"``.
+
+    Raises
+    ------
+    ServerStartError
+        If the server exits before it is ready (e.g. the file does not import), or is not
+        ready in time; the message ends with the server's log.
+
+    Examples
+    --------
+    >>> with serve_service_file("my_service.py") as url:  # doctest: +SKIP
+    ...     requests.post(f"{url}/hello", json={"name": "Ada"}).text
+    'Hello, Ada!'
+    """
+    import requests
+
+    path = Path(service_file).resolve()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    folder = Path(tempfile.mkdtemp(prefix="prodml-service-"))
+    log_file = folder / "server.log"
+    command = [
+        sys.executable, "-I", _watchdog.__file__, str(os.getpid()), "5", "--",
+        sys.executable, "-m", "bentoml", "serve", path.stem, "--working-dir", str(path.parent),
+        "--host", "127.0.0.1", "--port", str(port),
+    ]  # fmt: skip
+    env = {**os.environ, "BENTOML_DO_NOT_TRACK": "true", "PYTHONUNBUFFERED": "1"}
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=path.parent,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+
+    def tail() -> str:
+        text = log_file.read_text(errors="replace")
+        return text if len(text) <= _LOG_TAIL_CHARS else "...\n" + text[-_LOG_TAIL_CHARS:]
+
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise ServerStartError(
+                    f"bentoml serve exited with code {process.returncode} before it was ready; "
+                    f"its log says why:\n{tail()}"
+                )
+            try:
+                if requests.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise ServerStartError(f"the server was not ready after {timeout:g} s:\n{tail()}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)  # the watchdog stops the whole tree
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- q1: call the service over HTTP --------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _shifted_model() -> Any:
+    penguins = load_penguins()
+    return penguin_pipeline().fit(penguins[PENGUIN_FEATURES], penguins["species"].map(_SHIFTED))
+
+
+def _call(func: Any, name: str, url: str, records: list[dict[str, Any]]) -> Any:
+    try:
+        return func(url, records)
+    except NotImplementedError:
+        raise NotAttempted(f"`{name}` still raises NotImplementedError.") from None
+
+
+class PredictOverHttp(Question):
+    """Write a client function: POST records to a running service's ``/predict``."""
+
+    variables = ("predict_over_http",)
+    hints = (
+        "The endpoint is `url + '/predict'`; the body is `{'records': records}`, sent as JSON: "
+        "`requests.post(..., json=..., timeout=...)`.",
+        "The response body is the JSON list of predictions: `response.json()`.",
+        "When the server refuses a request (4xx), do not return its error message as if it "
+        "were predictions: `response.raise_for_status()` raises an error instead.",
+    )
+
+    def _check(self, predict_over_http: Any) -> None:
+        name = "predict_over_http"
+        if not callable(predict_over_http):
+            raise Incorrect(
+                f"`{name}` should be a function, got {type(predict_over_http).__name__}."
+            )
+        # A blank fails at once, without a server; a real client cannot reach this URL.
+        try:
+            _call(predict_over_http, name, _UNREACHABLE, to_records(fresh_penguins(1)))
+        except NotAttempted:
+            raise
+        except Exception:
+            pass
+        model = _shifted_model()
+        rng = np.random.default_rng()
+        batches = [fresh_penguins(1, rng), fresh_penguins(int(rng.integers(8, 30)), rng)]
+        with tempfile.TemporaryDirectory(prefix="prodml-q1-") as tmp:
+            package = save_model(
+                model, Path(tmp) / "model", format="skops", sample_input=batches[1].head()
+            )
+            try:
+                server = serve(package, log_db=Path(tmp) / "log.sqlite")
+            except ServerStartError as err:  # not the student's fault: say so
+                raise Incorrect(f"the check could not start its server: {err}") from None
+            with server:
+                for rows in batches:
+                    records = to_records(rows)
+                    what = f"`{name}(url, <{len(records)} records>)`"
+                    try:
+                        actual = _call(predict_over_http, name, server.url, records)
+                    except NotAttempted:
+                        raise
+                    except Exception as err:
+                        raise Incorrect(f"{what} raised {type(err).__name__}: {err}") from None
+                    expected = model.predict(rows).tolist()
+                    if isinstance(actual, np.ndarray):
+                        actual = actual.tolist()
+                    if actual != expected and isinstance(actual, list):
+                        if len(actual) == len(expected) and set(map(str, actual)) <= set(_SPECIES):
+                            raise Incorrect(
+                                f"{what} returned {actual[:3]}..., not what the server at `url` "
+                                f"answers ({expected[:3]}...). The check serves a model you "
+                                "have not seen: send the records to `url` and return its answer."
+                            )
+                    assert_close(actual, expected, what=what)
+                self._check_refusal(predict_over_http, name, server.url)
+
+    @staticmethod
+    def _check_refusal(func: Any, name: str, url: str) -> None:
+        record = to_records(load_penguins()[PENGUIN_FEATURES].head(1))[0]
+        del record["sex"]  # the server answers 400: a feature is missing
+        try:
+            returned = func(url, [record])
+        except Exception:
+            return  # any error will do: the caller learns that the request failed
+        raise Incorrect(
+            f"for a record without `sex`, which the server refuses with 400, `{name}` returned "
+            f"{returned!r} as if it were predictions. Raise an error instead "
+            "(`response.raise_for_status()`)."
+        )
+
+
+# --- q2: a request body from the field notes -----------------------------------------------
+
+
+def _refuse_constant(constant: str) -> None:
+    raise Incorrect(
+        f"`payload` holds {constant}, which is not JSON (the server refuses it): write missing "
+        "values as null (None in Python)."
+    )
+
+
+class FieldNotesPayload(Question):
+    """Turn the field notes into a ``/predict`` request body the service accepts."""
+
+    variables = ("payload",)
+    hints = (
+        "The body is `{'records': [...]}`, one dict per penguin with exactly the model's "
+        "features (`PENGUIN_FEATURES`): no more, no fewer, with the model's names and units.",
+        "The model wants `body_mass_g` in grams; the notes have `body_mass_kg`. The `observer` "
+        "column is not a feature.",
+        "Missing values must be `null` in JSON: `to_records(df)` turns NaN into None. "
+        "`json.dumps(body)` gives the text.",
+    )
+
+    def _check(self, payload: Any) -> None:
+        if isinstance(payload, bytes):
+            payload = payload.decode()
+        if isinstance(payload, Mapping):
+            try:
+                payload = json.dumps(payload, allow_nan=False)
+            except ValueError:
+                _refuse_constant("NaN")
+            except TypeError as err:
+                raise Incorrect(f"`payload` cannot be written as JSON: {err}") from None
+        if not isinstance(payload, str):
+            raise Incorrect(
+                f"`payload` should be the JSON text of the body (a str) or a dict, "
+                f"got {type(payload).__name__}."
+            )
+        try:
+            body = json.loads(payload, parse_constant=_refuse_constant)
+        except json.JSONDecodeError as err:
+            raise Incorrect(f"`payload` is not valid JSON: {err}") from None
+        if not isinstance(body, dict) or "records" not in body:
+            raise Incorrect('the body should be a JSON object with a "records" key.')
+        self._validate(body["records"])
+        expected = to_records(_field_rows())
+        records = body["records"] if isinstance(body["records"], list) else [body["records"]]
+        if len(records) == len(expected):
+            for got, want in zip(records, expected, strict=True):
+                mass, true_mass = got.get("body_mass_g"), want["body_mass_g"]
+                if mass and true_mass and math.isclose(mass * 1000, true_mass, rel_tol=1e-6):
+                    raise Incorrect("`body_mass_g` is in kilograms: the model wants grams.")
+
+        def key(record: dict[str, Any]) -> str:
+            return json.dumps(record, sort_keys=True)
+
+        if records != expected and sorted(map(key, records)) == sorted(map(key, expected)):
+            raise Incorrect(
+                "these are the right penguins in another order: keep the order of the notes, "
+                "since the predictions come back in the order of the records."
+            )
+        assert_close(records, expected, what='body["records"]')
+
+    @staticmethod
+    def _validate(records: Any) -> None:
+        from pydantic import TypeAdapter, ValidationError
+
+        from prodml_workshop.serving.validation import record_model, records_type
+
+        adapter = TypeAdapter(records_type(record_model(served_penguin_schema())))
+        try:
+            adapter.validate_json(json.dumps(records))
+        except ValidationError as err:
+            problems = "; ".join(
+                f"records.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()[:4]
+            )
+            raise Incorrect(f"the service would refuse it with 400: {problems}.") from None
+
+
+# --- q3: an endpoint of your own ------------------------------------------------------------
+
+
+def _server_problem(log: str) -> str:
+    lines = [line for line in log.splitlines() if line.strip()]
+    errors = [line for line in lines if "Error" in line or "error" in line]
+    return (errors or lines or ["(no log)"])[-1].strip()
+
+
+class SquareEndpoint(Question):
+    """Add a ``/square`` endpoint to a BentoML service and serve it."""
+
+    variables = ("service_file",)
+    hints = (
+        "An endpoint is a method of the service class decorated with `@bentoml.api`; its name "
+        "is the route (`def square` answers `POST /square`).",
+        "Its parameters are the JSON fields of the request: `def square(self, numbers: ...)` "
+        "reads `{'numbers': [...]}`. Its return value is the response.",
+        "Type the parameter, `numbers: list[float]`, and BentoML refuses `['three']` with 400 "
+        "(a client error) instead of crashing on it with 500.",
+    )
+
+    def _check(self, service_file: Any) -> None:
+        import requests
+
+        path = Path(service_file)
+        if not path.is_file():
+            raise Incorrect(f"there is no file at {str(path)!r}: run the %%writefile cell.")
+        rng = np.random.default_rng()
+        try:
+            with serve_service_file(path) as url:
+                numbers = rng.normal(0, 10, int(rng.integers(3, 9))).round(3).tolist()
+                for case in (numbers, [float(rng.integers(-20, 20))], []):
+                    response = requests.post(f"{url}/square", json={"numbers": case}, timeout=30)
+                    if response.status_code == 404:
+                        raise Incorrect(
+                            "the service has no POST /square: add a method `square` decorated "
+                            "with `@bentoml.api`."
+                        )
+                    if response.status_code != 200:
+                        raise Incorrect(
+                            f'POST /square {{"numbers": {case}}} answered '
+                            f"{response.status_code}: {response.text[:300]}"
+                        )
+                    assert_close(
+                        response.json(), [x * x for x in case], what=f"POST /square of {case}"
+                    )
+                refused = requests.post(f"{url}/square", json={"numbers": ["three"]}, timeout=30)
+                if not 400 <= refused.status_code < 500:
+                    raise Incorrect(
+                        f'POST /square {{"numbers": ["three"]}} answered {refused.status_code}, '
+                        "not a 4xx: type the parameter (`numbers: list[float]`) so that "
+                        "BentoML validates the request before your code runs."
+                    )
+        except ServerStartError as err:
+            if f"NotImplementedError: {_NOT_ATTEMPTED}" in str(err):
+                raise NotAttempted("the service still raises NotImplementedError.") from None
+            raise Incorrect(
+                f"`bentoml serve` could not serve {path.name}: {_server_problem(str(err))}"
+            ) from None
+
+
+# --- q4: read the prediction log ------------------------------------------------------------
+
+
+class CountPredictions(FunctionQuestion):
+    """Count, in a prediction log, how many times ``/predict`` answered each species."""
+
+    variables = ("count_predictions",)
+    hints = (
+        "The log has one row per prediction; `log['endpoint']` says which API served it.",
+        "Keep the rows of `/predict` only: the outputs of `/predict_proba` are dicts of "
+        "probabilities, not species.",
+        "`log.loc[log['endpoint'] == 'predict', 'outputs'].value_counts()` counts each species; "
+        "`.to_dict()` makes it a dict.",
+    )
+
+    def cases(self) -> Iterable[tuple]:
+        from prodml_workshop.serving import read_log
+
+        rng = np.random.default_rng()  # new logs at every check
+        with tempfile.TemporaryDirectory(prefix="prodml-q4-") as tmp:
+            logs = [
+                write_fake_log(Path(tmp) / "a.sqlite", rng, n_requests=int(rng.integers(8, 20))),
+                write_fake_log(Path(tmp) / "b.sqlite", rng, n_requests=int(rng.integers(20, 40))),
+            ]
+            frames = [read_log(log) for log in logs]
+        yield (frames[0],)
+        yield (frames[1],)
+        yield (frames[1][frames[1]["endpoint"] == "predict_proba"].reset_index(drop=True),)
+
+    def reference(self, log: pd.DataFrame) -> dict[str, int]:
+        served = log.loc[log["endpoint"] == "predict", "outputs"]
+        return {str(k): int(v) for k, v in served.value_counts().items()}
+
+    def compare(self, actual: Any, expected: Any, what: str) -> None:
+        if isinstance(actual, pd.Series):
+            actual = actual.to_dict()
+        if not isinstance(actual, Mapping):
+            raise Incorrect(f"{what} returned {type(actual).__name__}; return a dict.")
+        # A species never predicted may be left out or counted as 0.
+        counts = {str(k): v for k, v in actual.items() if not (_is_int(v) and v == 0)}
+        assert_close(counts, expected, what=what)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+class WhatTheLogIsFor(ThoughtQuestion):
+    """What do the request id and the model version in each log row let you do?"""
+
+    variables: ClassVar[tuple[str, ...]] = ("log_columns_for",)
+
+
+_QUESTIONS = QuestionSet(
+    "02_serving",
+    [PredictOverHttp, FieldNotesPayload, SquareEndpoint, CountPredictions, WhatTheLogIsFor],
+)
+bind = _QUESTIONS.bind

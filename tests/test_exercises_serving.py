@@ -1,0 +1,340 @@
+"""The serving questions against right answers, wrong answers and blanks.
+
+q1 and q3 start real servers (one per check, stopped at its end), so each of their tests costs
+a few seconds; a blank must cost none.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import textwrap
+import time
+
+import numpy as np
+import psutil
+import pytest
+import requests
+
+from prodml_workshop.data import PENGUIN_FEATURES
+from prodml_workshop.exercises import PLACEHOLDER, Status
+from prodml_workshop.exercises import serving as ex
+from prodml_workshop.serving import ServerStartError, read_log, to_records
+
+
+def _question(number: int, **answers):
+    return ex.bind(dict(answers))[number - 1]
+
+
+def _bentoml_servers() -> list[psutil.Process]:
+    found = []
+    for process in psutil.Process().children(recursive=True):
+        try:
+            if "bentoml" in " ".join(process.cmdline()):
+                found.append(process)
+        except psutil.NoSuchProcess:
+            pass
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_server_left_behind():
+    yield
+    _, alive = psutil.wait_procs(_bentoml_servers(), timeout=15)
+    assert not alive, [" ".join(p.cmdline()) for p in alive]
+
+
+# --- The helpers ----------------------------------------------------------------------------
+
+
+def test_field_notes_are_not_the_models_input():
+    notes = ex.field_notes()
+    assert list(notes.columns) == [
+        "island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_kg", "sex",
+        "observer",
+    ]  # fmt: skip
+    assert notes["sex"].isna().sum() == 2 and notes["body_mass_kg"].isna().sum() == 1
+    assert notes["body_mass_kg"].max() < 10  # kilograms
+
+
+def test_fake_log_reads_like_a_served_one(tmp_path):
+    log = read_log(ex.write_fake_log(tmp_path / "log.sqlite", np.random.default_rng(0)))
+    assert set(log["endpoint"]) == {"predict", "predict_proba"}
+    predicted = log.loc[log["endpoint"] == "predict", "outputs"]
+    assert set(predicted) <= {"Adelie", "Chinstrap", "Gentoo"}
+    assert all(set(pd) == {"Adelie", "Chinstrap", "Gentoo"} for pd in log.loc[
+        log["endpoint"] == "predict_proba", "outputs"])  # fmt: skip
+    assert list(log["inputs"].iloc[0]) == PENGUIN_FEATURES
+
+
+def test_serve_service_file_serves_any_service_and_stops_it(tmp_path):
+    service = tmp_path / "greeter.py"
+    service.write_text(
+        textwrap.dedent("""
+            import bentoml
+
+            @bentoml.service
+            class Greeter:
+                @bentoml.api
+                def hello(self, name: str) -> str:
+                    return f"Hello, {name}!"
+        """)
+    )
+    with ex.serve_service_file(service) as url:
+        servers = _bentoml_servers()
+        assert servers
+        answer = requests.post(f"{url}/hello", json={"name": "Ada"}, timeout=10)
+        assert answer.text == "Hello, Ada!"
+    _, alive = psutil.wait_procs(servers, timeout=15)
+    assert not alive
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{url}/readyz", timeout=2)
+
+
+def test_serve_service_file_raises_with_the_log_when_the_file_does_not_import(tmp_path):
+    broken = tmp_path / "broken.py"
+    broken.write_text("import bentoml\nraise RuntimeError('this file is broken')\n")
+    with pytest.raises(ServerStartError, match="this file is broken"):
+        with ex.serve_service_file(broken):
+            pass
+
+
+# --- q1: call the service over HTTP ---------------------------------------------------------
+
+
+def _over_http(url, records):
+    response = requests.post(f"{url}/predict", json={"records": records}, timeout=30)
+    response.raise_for_status()
+    return response.json()
+
+
+def _with_the_client(url, records):
+    import bentoml
+
+    with bentoml.SyncHTTPClient(url) as client:
+        return client.predict(records=records)
+
+
+@pytest.mark.parametrize("answer", [_over_http, _with_the_client])
+def test_q1_accepts_a_client_that_asks_the_server(answer):
+    result = _question(1, predict_over_http=answer).evaluate()
+    assert result.status is Status.PASS, result.message
+
+
+def test_q1_refuses_predictions_made_in_process():
+    from prodml_workshop.packaging import load_model
+    from prodml_workshop.serving import default_model_dir
+
+    model = load_model(default_model_dir())
+
+    def in_process(url, records):
+        import pandas as pd
+
+        return model.predict(pd.DataFrame(records)).tolist()
+
+    result = _question(1, predict_over_http=in_process).evaluate()
+    assert result.status is Status.FAIL
+    assert "a model you have not seen" in result.message
+
+
+def test_q1_refuses_a_client_that_returns_the_error_as_predictions():
+    def no_status_check(url, records):
+        return requests.post(f"{url}/predict", json={"records": records}, timeout=30).json()
+
+    result = _question(1, predict_over_http=no_status_check).evaluate()
+    assert result.status is Status.FAIL
+    assert "raise_for_status" in result.message
+
+
+def test_q1_explains_a_wrong_body():
+    def wrong_key(url, records):
+        response = requests.post(f"{url}/predict", json={"rows": records}, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    result = _question(1, predict_over_http=wrong_key).evaluate()
+    assert result.status is Status.FAIL
+    assert "HTTPError" in result.message and "400" in result.message
+
+
+def test_q1_blank_and_stub_are_not_attempted_without_starting_a_server():
+    def stub(url, records):
+        raise NotImplementedError("your code here")
+
+    assert _question(1, predict_over_http=PLACEHOLDER).evaluate().status is Status.NOT_ATTEMPTED
+    start = time.monotonic()
+    assert _question(1, predict_over_http=stub).evaluate().status is Status.NOT_ATTEMPTED
+    assert time.monotonic() - start < 2
+
+
+# --- q2: a request body from the field notes ------------------------------------------------
+
+
+def _right_body():
+    notes = ex.field_notes()
+    penguins = notes.drop(columns="observer").rename(columns={"body_mass_kg": "body_mass_g"})
+    penguins["body_mass_g"] = penguins["body_mass_g"] * 1000
+    return {"records": to_records(penguins[PENGUIN_FEATURES])}
+
+
+def test_q2_accepts_the_body_as_text_or_dict():
+    body = _right_body()
+    assert _question(2, payload=json.dumps(body)).evaluate().status is Status.PASS
+    assert _question(2, payload=body).evaluate().status is Status.PASS
+    assert _question(2, payload=json.dumps(body, indent=2).encode()).evaluate().status is (
+        Status.PASS
+    )
+
+
+def _body(**change):
+    body = _right_body()
+    for key, value in change.items():
+        for record in body["records"]:
+            if value is ...:
+                record.pop(key)
+            else:
+                record[key] = value(record) if callable(value) else value
+    return body
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (json.dumps(_body(body_mass_g=lambda r: r["body_mass_g"] and r["body_mass_g"] / 1000)),
+         "in kilograms"),
+        (_body(observer="KG"), "records.0.observer: Extra inputs are not permitted"),
+        (_body(sex=...), "records.0.sex: Field required"),
+        (_body(bill_length_mm=lambda r: math.nan if r["bill_length_mm"] is None
+               else r["bill_length_mm"]), "NaN"),
+        (json.dumps(_body(bill_length_mm=lambda r: math.nan if r["bill_length_mm"] is None
+                          else r["bill_length_mm"])), "NaN"),
+        (json.dumps(_body(flipper_length_mm=lambda r: str(r["flipper_length_mm"]))),
+         "valid number"),
+        (json.dumps(_right_body()["records"]), '"records" key'),
+        (json.dumps({"records": _right_body()["records"][:3]}), "has 3 items, expected 4"),
+        (json.dumps({"records": _right_body()["records"][::-1]}), "another order"),
+        ("{'records': []}", "not valid JSON"),
+        (42, "should be the JSON text"),
+    ],
+)  # fmt: skip
+def test_q2_explains_what_the_server_would_refuse_or_get_wrong(payload, message):
+    result = _question(2, payload=payload).evaluate()
+    assert result.status is Status.FAIL
+    assert message in result.message, result.message
+
+
+def test_q2_blank_is_not_attempted():
+    assert _question(2, payload=PLACEHOLDER).evaluate().status is Status.NOT_ATTEMPTED
+
+
+# --- q3: an endpoint of your own ------------------------------------------------------------
+
+_SERVICE = """
+import bentoml
+
+
+@bentoml.service
+class Calculator:
+    @bentoml.api
+    def hello(self, name: str) -> str:
+        return f"Hello, {{name}}!"
+
+{square}
+"""
+_RIGHT = """
+    @bentoml.api
+    def square(self, numbers: list[float]) -> list[float]:
+        return [x * x for x in numbers]
+"""
+
+
+def _service_file(tmp_path, square):
+    path = tmp_path / "my_service.py"
+    path.write_text(_SERVICE.format(square=square))
+    return path
+
+
+def test_q3_accepts_a_typed_square_endpoint(tmp_path):
+    result = _question(3, service_file=_service_file(tmp_path, _RIGHT)).evaluate()
+    assert result.status is Status.PASS, result.message
+
+
+@pytest.mark.parametrize(
+    ("square", "message"),
+    [
+        (_RIGHT.replace("x * x", "x + x"), "POST /square of"),
+        (_RIGHT.replace("def square", "def squares"), "has no POST /square"),
+        (_RIGHT.replace("list[float]", "list"), "type the parameter"),
+        (_RIGHT.replace("return [", "return [undefined_name +"), "answered 500"),
+        ("    syntax error here", "could not serve my_service.py"),
+    ],
+)
+def test_q3_explains_what_is_wrong_with_the_service(tmp_path, square, message):
+    result = _question(3, service_file=_service_file(tmp_path, square)).evaluate()
+    assert result.status is Status.FAIL
+    assert message in result.message, result.message
+
+
+def test_q3_missing_file_is_incorrect_and_stub_not_attempted(tmp_path):
+    result = _question(3, service_file=tmp_path / "nowhere.py").evaluate()
+    assert result.status is Status.FAIL and "run the %%writefile cell" in result.message
+    stub = '    # your code here\n    raise NotImplementedError("your code here")'
+    result = _question(3, service_file=_service_file(tmp_path, stub)).evaluate()
+    assert result.status is Status.NOT_ATTEMPTED, result.message
+
+
+# --- q4: read the prediction log ------------------------------------------------------------
+
+
+def _count(log):
+    return log.loc[log["endpoint"] == "predict", "outputs"].value_counts().to_dict()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _count,
+        lambda log: log.loc[log["endpoint"] == "predict", "outputs"].value_counts(),
+        lambda log: {
+            s: int((log[log.endpoint == "predict"].outputs == s).sum())
+            for s in ("Adelie", "Chinstrap", "Gentoo")
+        },
+    ],
+)
+def test_q4_accepts_any_correct_count(answer):
+    result = _question(4, count_predictions=answer).evaluate()
+    assert result.status is Status.PASS, result.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (lambda log: log["outputs"].value_counts().to_dict(), "unhashable type"),
+        (lambda log: log.loc[log["endpoint"] == "predict", "outputs"].tolist(), "return a dict"),
+        (lambda log: {"Adelie": len(log)}, "wrong keys"),
+        (
+            lambda log: log.groupby("request_id").size().to_dict(),
+            "wrong keys",
+        ),
+    ],
+)
+def test_q4_explains_a_wrong_count(answer, message):
+    result = _question(4, count_predictions=answer).evaluate()
+    assert result.status is Status.FAIL
+    assert message in result.message, result.message
+
+
+def test_q4_stub_is_not_attempted():
+    def stub(log):
+        raise NotImplementedError("your code here")
+
+    assert _question(4, count_predictions=stub).evaluate().status is Status.NOT_ATTEMPTED
+
+
+# --- q5: think about it ---------------------------------------------------------------------
+
+
+def test_q5_wants_a_sentence():
+    assert _question(5, log_columns_for=PLACEHOLDER).evaluate().status is Status.NOT_ATTEMPTED
+    answer = "The request id finds a user's prediction; the version says which model made it."
+    assert _question(5, log_columns_for=answer).evaluate().status is Status.PASS
