@@ -61,6 +61,7 @@ class ModelServer:
         host: str,
         port: int,
         workers: int,
+        batching: bool,
         grace: float,
     ) -> None:
         self.model_dir = model_dir
@@ -78,6 +79,7 @@ class ModelServer:
             "PYTHONUNBUFFERED": "1",
             "PRODML_MODEL_DIR": str(model_dir),
             "PRODML_LOG_DB": str(log_db),
+            "PRODML_BATCHING": "1" if batching else "0",
             "BENTOML_CONFIG_OPTIONS": " ".join(
                 filter(
                     None,
@@ -198,6 +200,7 @@ def serve(
     port: int | None = None,
     host: str = "127.0.0.1",
     workers: int = 1,
+    batching: bool = True,
     log_db: str | Path | None = None,
     timeout: float = 60.0,
     grace: float = 10.0,
@@ -215,6 +218,9 @@ def serve(
         The interface to listen on; only this machine can connect to the default.
     workers : int, default=1
         Worker processes; each loads the model and writes to the same log.
+    batching : bool, default=True
+        Adaptive batching: requests that arrive together are merged into one model call.
+        ``False`` makes every request its own call (``PRODML_BATCHING=0``).
     log_db : str or pathlib.Path, default=None
         The prediction log; ``prediction_log.sqlite`` in the current folder when ``None``.
     timeout : float, default=60.0
@@ -250,6 +256,7 @@ def serve(
         host=host,
         port=port or free_port(host),
         workers=workers,
+        batching=batching,
         grace=grace,
     )
     try:

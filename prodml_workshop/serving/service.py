@@ -2,12 +2,15 @@
 
 It serves the model package named by ``PRODML_MODEL_DIR`` (the default penguin model when
 unset) and logs every prediction to ``PRODML_LOG_DB`` (``prediction_log.sqlite`` in the
-working folder when unset). The request types are built from the package's manifest when this
-module is imported, so the OpenAPI page (``/docs``) shows, and the server enforces, the
-features of the model being served.
+working folder when unset). ``PRODML_BATCHING=0`` turns adaptive batching off, so that every
+request is its own model call (the scaling session compares both). The request types are
+built from the package's manifest when this module is imported, so the OpenAPI page
+(``/docs``) shows, and the server enforces, the features of the model being served.
 """
 
 from __future__ import annotations
+
+import os
 
 import bentoml
 
@@ -21,13 +24,15 @@ from .predictor import BatchPredictor
 from .responses import label_type, outputs_spec
 from .validation import record_model, records_type
 
-__all__ = ["MANIFEST", "MODEL_DIR", "ModelService"]
+__all__ = ["BATCHING", "MANIFEST", "MODEL_DIR", "ModelService"]
 
 #: The model package served, and its manifest, from which the request types are built.
 MODEL_DIR = model_dir_from_env()
 MANIFEST = read_manifest(MODEL_DIR)
 Records = records_type(record_model(MANIFEST))
 Label = label_type(MANIFEST)
+#: Whether concurrent requests are merged into one model call (``PRODML_BATCHING`` != "0").
+BATCHING = os.environ.get("PRODML_BATCHING", "1") != "0"
 
 
 @bentoml.service(traffic={"timeout": 30})
@@ -40,7 +45,10 @@ class ModelService:
         self.predictor = BatchPredictor(self.model, PredictionLog(log_path_from_env()))
 
     @bentoml.api(
-        batchable=True, max_batch_size=100, max_latency_ms=5000, output_spec=outputs_spec(Label)
+        batchable=BATCHING,
+        max_batch_size=100,
+        max_latency_ms=5000,
+        output_spec=outputs_spec(Label),
     )
     def predict(self, records: Records) -> list[Label]:
         """Predict one record or a list of records, keyed by feature name (`null` = missing).
@@ -52,7 +60,7 @@ class ModelService:
     if MANIFEST["has_predict_proba"]:
 
         @bentoml.api(
-            batchable=True,
+            batchable=BATCHING,
             max_batch_size=100,
             max_latency_ms=5000,
             output_spec=outputs_spec(dict[str, float]),

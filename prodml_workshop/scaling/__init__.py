@@ -1,0 +1,56 @@
+"""Scaling: batching, workers, load tests, the framework's overhead and Dask batch scoring.
+
+* :func:`latency_by_batch_size` / :func:`plot_batch_sizes`: the in-process cost per row of a
+  model call at batch sizes 1 to 10,000 (scikit-learn pipeline against its ONNX twin).
+* :func:`load_test`: Locust, headless in a subprocess, against a running server; requests per
+  second, p50/p95/p99 latency and failures.
+* :func:`compare_servers` / :func:`plot_servers`: the model service with adaptive batching on
+  and off and with 1 or 2 workers, next to :func:`serve_bare`, the same model behind a bare
+  Starlette app (the floor any Python HTTP service pays), all under the same load.
+* :func:`score_parquet`, :func:`compare_scoring`, :func:`make_scoring_dataset`: batch scoring
+  of a million rows with Dask distributed, on a ``LocalCluster`` or a real cluster.
+
+Beyond one machine, serving scales out the same way workers scale up: replicas of the service
+behind a load balancer (a Kubernetes Deployment and Service with an autoscaler, or BentoCloud's
+autoscaled replicas). The workshop explains these; it runs only what fits on a laptop.
+
+Examples
+--------
+>>> from prodml_workshop.scaling import load_test, penguin_payload
+>>> from prodml_workshop.serving import serve
+>>> with serve() as server:  # doctest: +SKIP
+...     load_test(server.url, users=32, duration=6, payload=penguin_payload())
+"""
+
+from .bare_app import BareServer, create_app, serve_bare
+from .batch_size import BATCH_SIZES, latency_by_batch_size, plot_batch_sizes
+from .compare_servers import compare_servers, penguin_payload, plot_servers
+from .dask_scoring import (
+    ScoringResult,
+    compare_scoring,
+    local_cluster,
+    make_scoring_dataset,
+    score_in_process,
+    score_parquet,
+)
+from .load_test import LoadTestError, load_test
+
+__all__ = [
+    "BATCH_SIZES",
+    "BareServer",
+    "LoadTestError",
+    "ScoringResult",
+    "compare_scoring",
+    "compare_servers",
+    "create_app",
+    "latency_by_batch_size",
+    "load_test",
+    "local_cluster",
+    "make_scoring_dataset",
+    "penguin_payload",
+    "plot_batch_sizes",
+    "plot_servers",
+    "score_in_process",
+    "score_parquet",
+    "serve_bare",
+]

@@ -1,0 +1,181 @@
+"""Same model, same load: adaptive batching on and off, 1 or 2 workers, and a bare app as floor.
+
+:func:`compare_servers` starts each configuration in turn, load-tests it with
+:func:`~prodml_workshop.scaling.load_test` and stops it, and returns one row per
+configuration; :func:`plot_servers` draws the table.
+
+When adaptive batching helps. BentoML holds the requests that arrive together (up to
+``max_batch_size`` records, waiting at most what its latency model allows) and makes *one*
+model call for all of them. That pays when a call has a large fixed cost next to its cost per
+row, as a scikit-learn pipeline on one row has (a millisecond or more of checks and per-step
+dispatch) or a neural network on a GPU, *and* when there are concurrent requests to merge.
+It does not help (and adds a little waiting) when the call is cheap next to the HTTP and
+validation work around it (an ONNX graph or a linear model on a numeric array), when clients
+already send large batches, or when traffic is low: a lone sequential client never has
+company to batch with.
+
+Workers. Each worker is a process with its own copy of the model, so workers use more CPU
+cores; they cannot use cores the machine lacks. On a 2-core laptop the load generator needs
+one of them, so a second worker mostly competes with it. In production the same idea scales
+out: on Kubernetes a Deployment runs N replicas (pods, each with its own workers) behind a
+Service that spreads the requests, and a HorizontalPodAutoscaler adds replicas when CPU or
+request concurrency climbs; on BentoCloud the ``workers`` setting applies per replica and
+replicas are added or removed by the platform's autoscaler (``scaling`` min/max replicas,
+``traffic.concurrency`` as the target). Neither is run here; both multiply the single-machine
+numbers measured here, minus the load balancer's cost.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .bare_app import serve_bare
+from .load_test import load_test
+
+__all__ = ["compare_servers", "penguin_payload", "plot_servers"]
+
+
+def penguin_payload(n_records: int = 1) -> dict[str, Any]:
+    """Return a ``/predict`` body of complete penguin records.
+
+    Parameters
+    ----------
+    n_records : int, default=1
+        How many records (the first complete penguins).
+
+    Returns
+    -------
+    dict
+        ``{"records": [{feature: value, ...}, ...]}``.
+
+    Examples
+    --------
+    >>> penguin_payload()["records"][0]["island"]
+    'Torgersen'
+    """
+    from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
+    from prodml_workshop.serving import to_records
+
+    penguins = load_penguins()[PENGUIN_FEATURES].dropna()
+    return {"records": to_records(penguins.head(n_records))}
+
+
+def compare_servers(
+    model_dir: str | Path | None = None,
+    *,
+    users: int = 32,
+    duration: int = 6,
+    workers: Sequence[int] = (1, 2),
+    batching: Sequence[bool] = (True, False),
+    bare: bool = True,
+    payload: Any = None,
+    warmup: float = 1.0,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Load-test the model service in each configuration, and the bare app, under one load.
+
+    Parameters
+    ----------
+    model_dir : str or pathlib.Path, default=None
+        The model package served by all of them; the default penguin model when ``None``.
+    users : int, default=32
+        Concurrent clients of every load test.
+    duration : int, default=6
+        Seconds of every load test.
+    workers : sequence of int, default=(1, 2)
+        Worker processes to try.
+    batching : sequence of bool, default=(True, False)
+        Adaptive batching on, off, or both.
+    bare : bool, default=True
+        Also test the bare Starlette app (:mod:`.bare_app`) with each number of workers.
+    payload : object, default=None
+        The JSON body of every request; one penguin record (:func:`penguin_payload`) when
+        ``None``.
+    warmup : float, default=1.0
+        Seconds at the start of each test left out of the throughput and latencies.
+    progress : bool, default=True
+        Show each load test's progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per configuration: ``server`` (``"bare Starlette"`` or ``"BentoML
+        service"``), ``workers``, ``batching`` (``None`` for the bare app) and the columns
+        of :func:`~prodml_workshop.scaling.load_test` (``rps``, ``p50_ms``, ``p95_ms``,
+        ``p99_ms``, ``failures``, ...).
+
+    Raises
+    ------
+    prodml_workshop.serving.ServerStartError
+        If the service does not start.
+
+    Examples
+    --------
+    >>> table = compare_servers(users=32, duration=6)  # doctest: +SKIP
+    >>> table[["server", "workers", "batching", "rps", "p95_ms", "failures"]]  # doctest: +SKIP
+    """
+    from prodml_workshop.serving import serve
+
+    payload = penguin_payload() if payload is None else payload
+    options = {"users": users, "duration": duration, "payload": payload, "warmup": warmup,
+               "progress": progress}  # fmt: skip
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="prodml-compare-") as folder:
+        for n_workers in workers:
+            if bare:
+                with serve_bare(model_dir, workers=n_workers) as server:
+                    stats = load_test(server.url, **options)
+                rows.append(stats.assign(server="bare Starlette", workers=n_workers, batching=None))
+            for batched in batching:
+                log_db = Path(folder) / f"log-{n_workers}-{batched}.sqlite"
+                with serve(model_dir, workers=n_workers, batching=batched, log_db=log_db) as server:
+                    stats = load_test(server.url, **options)
+                rows.append(stats.assign(server="BentoML service", workers=n_workers,
+                                         batching=batched))  # fmt: skip
+    table = pd.concat(rows, ignore_index=True)
+    first = ["server", "workers", "batching"]
+    return table[first + [c for c in table.columns if c not in first]]
+
+
+def _label(row: pd.Series) -> str:
+    if row["server"] == "bare Starlette":
+        return f"bare Starlette, {row['workers']} worker(s)"
+    return f"BentoML, batching {'on' if row['batching'] else 'off'}, {row['workers']} worker(s)"
+
+
+def plot_servers(table: pd.DataFrame, ax: Any = None) -> Any:
+    """Draw requests per second of each configuration, with its p95 latency written on the bar.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table of :func:`compare_servers`.
+    ax : matplotlib.axes.Axes, default=None
+        Where to draw; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The plot.
+
+    Examples
+    --------
+    >>> plot_servers(compare_servers())  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.5 + 0.5 * len(table)))
+    labels = [_label(row) for _, row in table.iterrows()]
+    colors = ["tab:gray" if s == "bare Starlette" else "tab:blue" for s in table["server"]]
+    bars = ax.barh(labels, table["rps"], color=colors)
+    ax.bar_label(bars, labels=[f"p95 {p:.0f} ms" for p in table["p95_ms"]], padding=3)
+    ax.invert_yaxis()
+    ax.set(xlabel=f"requests per second ({table['users'].iloc[0]} concurrent users)")
+    ax.margins(x=0.25)
+    return ax

@@ -1,0 +1,81 @@
+"""The bare Starlette app: the model's own predictions, and serve_bare leaves nothing behind."""
+
+import socket
+
+import psutil
+import pytest
+import requests
+
+from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
+from prodml_workshop.packaging import load_model, save_model
+from prodml_workshop.packaging.demo import penguin_pipeline
+from prodml_workshop.scaling import serve_bare
+from prodml_workshop.serving import to_records
+
+
+@pytest.fixture(scope="module")
+def penguins():
+    return load_penguins()[PENGUIN_FEATURES]
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory, penguins):
+    path = tmp_path_factory.mktemp("models") / "penguins"
+    model = penguin_pipeline().fit(penguins, load_penguins()["species"])
+    return save_model(model, path, format="onnx", sample_input=penguins.head())
+
+
+@pytest.fixture(scope="module")
+def server(package):
+    with serve_bare(package) as running:
+        yield running
+
+
+def _post(server, **kwargs):
+    return requests.post(f"{server.url}/predict", timeout=10, **kwargs)
+
+
+def test_bare_app_predicts_like_the_model_in_process_missing_values_included(
+    server, package, penguins
+):
+    assert penguins.isna().any(axis=None)
+    model = load_model(package)
+    response = _post(server, json={"records": to_records(penguins)})
+    assert response.status_code == 200, response.text
+    assert response.json() == model.predict(penguins).tolist()
+    one = _post(server, json={"records": to_records(penguins.head(1))[0]})
+    assert one.json() == model.predict(penguins.head(1)).tolist()
+
+
+def test_bare_app_answers_400_to_a_malformed_body(server):
+    assert _post(server, json={"rows": []}).status_code == 400
+    assert _post(server, data=b"not json").status_code == 400
+
+
+def _port_is_free(port):
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as a new server would
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def test_serve_bare_with_two_workers_serves_and_stops_every_process(package, penguins):
+    with serve_bare(package, workers=2) as server:
+        processes = psutil.Process(server._process.pid).children(recursive=True)
+        assert sum("spawn_main" in " ".join(p.cmdline()) for p in processes) == 2
+        body = {"records": to_records(penguins.head(5))}
+        response = requests.post(f"{server.url}/predict", json=body, timeout=10)
+        assert response.json() == load_model(package).predict(penguins.head(5)).tolist()
+    assert not server.running
+    _, alive = psutil.wait_procs(processes, timeout=15)
+    assert not alive, [" ".join(p.cmdline()) for p in alive]
+    assert _port_is_free(server.port)
+
+
+def test_serve_bare_raises_with_the_log_when_the_model_dir_is_wrong(tmp_path):
+    with pytest.raises(RuntimeError, match="exited") as error:
+        serve_bare(tmp_path / "no-such-model", timeout=60)
+    assert "not a model package" in str(error.value)
