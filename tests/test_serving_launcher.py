@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from pathlib import Path
 
 import psutil
 import pytest
@@ -80,7 +81,7 @@ def test_no_server_survives_its_caller_being_killed(package, tmp_path):
                 import time
                 from prodml_workshop.serving import serve
                 with serve({str(package)!r}, workers=2, log_db={str(tmp_path / "l.db")!r}) as s:
-                    print(s.port, flush=True)
+                    print(s.port, s._folder, flush=True)
                     time.sleep(600)
             """),
         ],
@@ -92,7 +93,8 @@ def test_no_server_survives_its_caller_being_killed(package, tmp_path):
         reader = threading.Thread(target=lambda: line.append(caller.stdout.readline()))
         reader.start()
         reader.join(timeout=90)
-        port = int(line[0])
+        port, folder = line[0].split()
+        port = int(port)
         assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
         processes = _tree(caller.pid)
         workers = [p for p in processes if "_bentoml_impl.worker" in " ".join(p.cmdline())]
@@ -100,6 +102,29 @@ def test_no_server_survives_its_caller_being_killed(package, tmp_path):
         caller.kill()  # SIGKILL: the caller runs no cleanup at all
         caller.wait()
         _assert_all_gone(processes, port)
+        assert not Path(folder).exists()  # the server's log and BentoML home went with it
     finally:
         if caller.poll() is None:
             caller.kill()
+
+
+def _predict_requests_counted(url):
+    text = requests.get(f"{url}/metrics", timeout=10).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("bentoml_service_request_total") and 'endpoint="/predict"' in line
+    )
+
+
+def test_two_servers_at_once_keep_their_metrics_apart(package, tmp_path):
+    record = to_records(load_penguins()[PENGUIN_FEATURES].head(1))
+    with (
+        serve(package, log_db=tmp_path / "a.db") as first,
+        serve(package, log_db=tmp_path / "b.db") as second,
+    ):
+        for _ in range(3):
+            requests.post(f"{first.url}/predict", json={"records": record}, timeout=30)
+        requests.post(f"{second.url}/predict", json={"records": record}, timeout=30)
+        assert _predict_requests_counted(first.url) == 3
+        assert _predict_requests_counted(second.url) == 1

@@ -76,6 +76,10 @@ class ModelServer:
         env = {
             **os.environ,
             "BENTOML_DO_NOT_TRACK": "true",
+            # BentoML keeps its Prometheus files under its home and wipes them when a server
+            # starts: a home per server keeps two servers' /metrics apart.
+            "BENTOML_HOME": str(self._folder / "bentoml"),
+            "PRODML_WATCHDOG_CLEANUP": str(self._folder),
             "PYTHONUNBUFFERED": "1",
             "PRODML_MODEL_DIR": str(model_dir),
             "PRODML_LOG_DB": str(log_db),

@@ -16,6 +16,8 @@ process sits between the caller and the server and:
   on SIGTERM/SIGINT/SIGHUP, or when the server exits, it sends SIGTERM to the server, waits
   up to ``GRACE_SECONDS`` for the tree to stop, SIGKILLs whatever is left, then exits with
   the server's exit code.
+* when the caller died, also removes the folder named by ``PRODML_WATCHDOG_CLEANUP`` (the
+  server's log and BentoML home), which the caller can no longer remove itself.
 
 It imports nothing from the workshop package, so it starts in a few milliseconds.
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -107,6 +110,9 @@ def main(argv: list[str]) -> int:
             pass
         time.sleep(_POLL_S)
     _stop_tree(server, known, grace_s)
+    cleanup = os.environ.get("PRODML_WATCHDOG_CLEANUP")
+    if cleanup and os.getppid() != parent_pid:
+        shutil.rmtree(cleanup, ignore_errors=True)
     return server.returncode
 
 
