@@ -1,0 +1,275 @@
+"""Questions of ``03_scaling.ipynb``: choose a batch size, batch a service, score a partition.
+
+* q1 runs the student's ``smallest_batch_within(curve, factor)`` on batch-size curves made up
+  at every check (shuffled rows, curves that get worse again at large batches);
+* q2 serves the student's BentoML service file with ``bentoml serve`` for the time of the check
+  (:func:`~prodml_workshop.exercises.serving.serve_service_file`, the server stops with the
+  check), sends concurrent one-number requests and reads back the batch sizes the endpoint saw;
+* q3 runs the student's ``score_partition(path, model_dir)`` on Parquet files and a model
+  package written for the check (a model whose labels differ from the course's, so only a
+  function that loads ``model_dir`` passes), as a Dask task would call it;
+* q4 is a "think about it" question on replicas.
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from prodml_workshop.exercises.core import (
+    FunctionQuestion,
+    Incorrect,
+    NotAttempted,
+    Question,
+    QuestionSet,
+    ThoughtQuestion,
+    assert_close,
+)
+from prodml_workshop.exercises.serving import _NOT_ATTEMPTED, _server_problem, serve_service_file
+from prodml_workshop.serving import ServerStartError
+
+__all__ = ["bind", "made_up_curve"]
+
+_CONCURRENT = 32  # requests in flight when checking that the endpoint batches
+_ROUNDS = 3
+
+
+def made_up_curve(
+    rng: np.random.Generator | None = None, *, worse_at_end: bool | None = None
+) -> pd.DataFrame:
+    """Return a batch-size curve as :func:`~prodml_workshop.scaling.latency_by_batch_size` gives.
+
+    A fixed cost per call plus a cost per row, with noise; sometimes the cost per row climbs
+    again at the largest batches (caches overflow), and the rows come in a random order.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator, default=None
+        Source of randomness; a new unseeded one by default.
+    worse_at_end : bool, default=None
+        Whether the two largest batches cost more per row than smaller ones; at random (one
+        time in two) when ``None``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``batch_size`` and ``us_per_row``.
+
+    Examples
+    --------
+    >>> list(made_up_curve(np.random.default_rng(0)).columns)
+    ['batch_size', 'us_per_row']
+    """
+    rng = np.random.default_rng() if rng is None else rng
+    sizes = np.unique(np.round(np.geomspace(1, 10 ** rng.integers(3, 6), rng.integers(6, 12))))
+    fixed_us, row_us = rng.uniform(200, 5000), rng.uniform(0.2, 3)
+    us_per_row = (fixed_us / sizes + row_us) * rng.uniform(0.99, 1.01, len(sizes))
+    if worse_at_end is None:
+        worse_at_end = bool(rng.random() < 0.5)
+    if worse_at_end:  # the two largest cost more per row than the fourth largest
+        us_per_row[-2:] = us_per_row[-4] * rng.uniform(1.2, 2, 2)
+    curve = pd.DataFrame({"batch_size": sizes.astype(int), "us_per_row": us_per_row})
+    return curve.sample(frac=1, random_state=int(rng.integers(2**31))).reset_index(drop=True)
+
+
+# --- q1: choose a batch size from a measured curve ------------------------------------------
+
+
+class SmallestBatchWithin(FunctionQuestion):
+    """The smallest batch size whose cost per row is within ``factor`` of the best one."""
+
+    variables = ("smallest_batch_within",)
+    hints = (
+        "First find the best (lowest) `us_per_row` of the whole curve, wherever it is: it is "
+        "not always at the largest batch.",
+        "Keep the rows with `us_per_row <= factor * best`, then take the smallest `batch_size` "
+        "among them. The rows are not sorted.",
+        "`best = curve['us_per_row'].min()`; "
+        "`curve.loc[curve['us_per_row'] <= factor * best, 'batch_size'].min()`; return it as "
+        "an `int`.",
+    )
+
+    def cases(self) -> Iterable[tuple]:
+        rng = np.random.default_rng()  # new curves at every check
+        yield made_up_curve(rng, worse_at_end=True), 1.0
+        yield made_up_curve(rng, worse_at_end=True), float(rng.uniform(1.05, 1.5))
+        yield made_up_curve(rng, worse_at_end=False), 2.0
+        yield made_up_curve(rng), float(rng.uniform(2, 20))
+
+    def reference(self, curve: pd.DataFrame, factor: float) -> int:
+        best = curve["us_per_row"].min()
+        return int(curve.loc[curve["us_per_row"] <= factor * best, "batch_size"].min())
+
+    def compare(self, actual: Any, expected: Any, what: str) -> None:
+        if isinstance(actual, np.integer):
+            actual = int(actual)
+        if isinstance(actual, float) and actual.is_integer():
+            actual = int(actual)
+        assert_close(actual, expected, what=what)
+
+
+# --- q2: batch a service --------------------------------------------------------------------
+
+
+class BatchingService(Question):
+    """Make a BentoML endpoint batchable, and see concurrent requests merged into one call."""
+
+    variables = ("service_file",)
+    hints = (
+        "Adaptive batching is an option of the endpoint's decorator: "
+        "`@bentoml.api(batchable=True, max_batch_size=..., max_latency_ms=...)`.",
+        "A batchable endpoint receives the items of many requests concatenated in one list: "
+        "record `len(numbers)` in `self.batch_sizes`, then return one output per item, in order.",
+        "Return `[x * x for x in numbers]`: BentoML splits the list of outputs back into one "
+        "answer per request.",
+    )
+
+    def _check(self, service_file: Any) -> None:
+        import requests
+
+        path = Path(service_file)
+        if not path.is_file():
+            raise Incorrect(f"there is no file at {str(path)!r}: run the %%writefile cell.")
+        rng = np.random.default_rng()
+        try:
+            with serve_service_file(path) as url:
+
+                def square(numbers: list[float]) -> requests.Response:
+                    return requests.post(f"{url}/square", json={"numbers": numbers}, timeout=30)
+
+                numbers = rng.normal(0, 10, int(rng.integers(3, 8))).round(3).tolist()
+                response = square(numbers)
+                if response.status_code == 404:
+                    raise Incorrect(
+                        "the service has no POST /square: keep the method `square` decorated "
+                        "with `@bentoml.api(...)`."
+                    )
+                if response.status_code != 200:
+                    raise Incorrect(
+                        f'POST /square {{"numbers": {numbers}}} answered '
+                        f"{response.status_code}: {response.text[:300]}"
+                    )
+                assert_close(response.json(), [x * x for x in numbers], what="POST /square")
+                sent = rng.normal(0, 10, _CONCURRENT * _ROUNDS).round(3).tolist()
+                with ThreadPoolExecutor(_CONCURRENT) as pool:
+                    answers = list(pool.map(square, [[x] for x in sent]))
+                for x, answer in zip(sent, answers, strict=True):
+                    if answer.status_code != 200:
+                        raise Incorrect(
+                            f"under {_CONCURRENT} concurrent requests, POST /square answered "
+                            f"{answer.status_code}: {answer.text[:300]}"
+                        )
+                    assert_close(answer.json(), [x * x for x in [x]], what=f"POST /square [{x}]")
+                seen = requests.post(f"{url}/batch_sizes_seen", json={}, timeout=30).json()
+        except ServerStartError as err:
+            if f"NotImplementedError: {_NOT_ATTEMPTED}" in str(err):
+                raise NotAttempted("the service still raises NotImplementedError.") from None
+            raise Incorrect(
+                f"`bentoml serve` could not serve {path.name}: {_server_problem(str(err))}"
+            ) from None
+        if not isinstance(seen, list) or not all(isinstance(n, int) for n in seen):
+            raise Incorrect(
+                f"POST /batch_sizes_seen answered {str(seen)[:200]}: append `len(numbers)` to "
+                "`self.batch_sizes` at every call of `square`."
+            )
+        if sum(seen) != len(numbers) + len(sent):
+            raise Incorrect(
+                f"`self.batch_sizes` adds up to {sum(seen)} numbers, but the check sent "
+                f"{len(numbers) + len(sent)}: append `len(numbers)` once per call of `square`."
+            )
+        concurrent = seen[1:] if seen and seen[0] == len(numbers) else seen
+        if max(concurrent, default=0) <= 1:
+            raise Incorrect(
+                f"{len(sent)} one-number requests, {_CONCURRENT} at a time, were each their own "
+                "call of `square` (every batch had 1 number): make the endpoint batchable "
+                "(`batchable=True`) so that BentoML merges concurrent requests."
+            )
+
+
+# --- q3: a function to map over partitions --------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _renamed_model() -> Any:
+    """A penguin pipeline that calls every species by another name: unlike any course model."""
+    from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
+    from prodml_workshop.packaging.demo import penguin_pipeline
+
+    penguins = load_penguins()
+    names = {"Adelie": "Pygoscelis adeliae", "Chinstrap": "P. antarcticus", "Gentoo": "P. papua"}
+    return penguin_pipeline().fit(penguins[PENGUIN_FEATURES], penguins["species"].map(names))
+
+
+class ScorePartition(Question):
+    """Score one Parquet partition with a model package: the task a Dask worker runs."""
+
+    variables = ("score_partition",)
+    hints = (
+        "The function receives a path and a model folder, nothing else: read the file with "
+        "`pd.read_parquet(path)` and load the model with `load_model(model_dir)`.",
+        "Return one prediction per row, in the file's order (a list or an array), not the "
+        "DataFrame.",
+        "A worker runs many partitions: keep the loaded model in a dict keyed by `model_dir`, "
+        "so that it is loaded once per process, not once per file.",
+    )
+
+    def _check(self, score_partition: Any) -> None:
+        from prodml_workshop.packaging import save_model
+        from prodml_workshop.scaling import make_scoring_dataset
+
+        name = "score_partition"
+        if not callable(score_partition):
+            raise Incorrect(f"`{name}` should be a function, got {type(score_partition).__name__}.")
+        rng = np.random.default_rng()
+        model = _renamed_model()
+        with tempfile.TemporaryDirectory(prefix="prodml-03-q3-") as tmp:
+            n_rows = int(rng.integers(500, 3000))
+            folder = make_scoring_dataset(
+                Path(tmp) / "parts", n_rows, n_partitions=3, seed=int(rng.integers(2**31))
+            )
+            sample = pd.read_parquet(next(folder.glob("*.parquet"))).head()
+            model_dir = save_model(model, Path(tmp) / "model", format="skops",
+                                   sample_input=sample)  # fmt: skip
+            for path in sorted(folder.glob("*.parquet")):
+                what = f"`{name}({path.name!r}, model_dir)`"
+                try:
+                    actual = score_partition(str(path), str(model_dir))
+                except NotImplementedError:
+                    raise NotAttempted(f"`{name}` still raises NotImplementedError.") from None
+                except Exception as err:
+                    raise Incorrect(f"{what} raised {type(err).__name__}: {err}") from None
+                if isinstance(actual, pd.DataFrame):
+                    raise Incorrect(f"{what} returned a DataFrame: return the predictions only.")
+                if isinstance(actual, np.ndarray | pd.Series):
+                    actual = list(actual)
+                expected = model.predict(pd.read_parquet(path)).tolist()
+                if isinstance(actual, list) and len(actual) == len(expected):
+                    if {str(a) for a in actual} <= {"Adelie", "Chinstrap", "Gentoo"}:
+                        raise Incorrect(
+                            f"{what} predicted the course's species names, not what the model "
+                            "in `model_dir` answers: load the model from `model_dir` (the check "
+                            "gives a model you have not seen)."
+                        )
+                assert_close(actual, expected, what=what)
+
+
+# --- q4: think about it ---------------------------------------------------------------------
+
+
+class ReplicasAndBatching(ThoughtQuestion):
+    """Ten replicas instead of one, the same traffic: what happens to batching?"""
+
+    variables: ClassVar[tuple[str, ...]] = ("replicas_and_batching",)
+
+
+_QUESTIONS = QuestionSet(
+    "03_scaling", [SmallestBatchWithin, BatchingService, ScorePartition, ReplicasAndBatching]
+)
+bind = _QUESTIONS.bind
