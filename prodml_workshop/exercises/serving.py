@@ -19,13 +19,8 @@ import contextlib
 import functools
 import json
 import math
-import os
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -47,8 +42,13 @@ from prodml_workshop.exercises.core import (
 from prodml_workshop.exercises.packaging import fresh_penguins
 from prodml_workshop.packaging import save_model
 from prodml_workshop.packaging.demo import penguin_pipeline
-from prodml_workshop.serving import PredictionLog, ServerStartError, serve, to_records
-from prodml_workshop.serving import watchdog as _watchdog
+from prodml_workshop.serving import (
+    PredictionLog,
+    ServerStartError,
+    WatchedServer,
+    serve,
+    to_records,
+)
 
 __all__ = [
     "bind",
@@ -64,7 +64,6 @@ _SPECIES = ("Adelie", "Chinstrap", "Gentoo")
 _SHIFTED = dict(zip(_SPECIES, _SPECIES[1:] + _SPECIES[:1], strict=True))
 _UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens, a call fails at once
 _NOT_ATTEMPTED = "your code here"  # the message of the stub the build writes
-_LOG_TAIL_CHARS = 3000
 
 
 # --- Helpers the notebook uses --------------------------------------------------------------
@@ -187,60 +186,15 @@ def serve_service_file(service_file: str | Path, *, timeout: float = 60.0) -> It
     ...     requests.post(f"{url}/hello", json={"name": "Ada"}).text
     'Hello, Ada!'
     """
-    import requests
-
     path = Path(service_file).resolve()
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    folder = Path(tempfile.mkdtemp(prefix="prodml-service-"))
-    log_file = folder / "server.log"
     command = [
-        sys.executable, "-I", _watchdog.__file__, str(os.getpid()), "5", "--",
         sys.executable, "-m", "bentoml", "serve", path.stem, "--working-dir", str(path.parent),
         "--host", "127.0.0.1", "--port", str(port),
     ]  # fmt: skip
-    env = {**os.environ, "BENTOML_DO_NOT_TRACK": "true", "PYTHONUNBUFFERED": "1"}
-    with log_file.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=path.parent,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-
-    def tail() -> str:
-        text = log_file.read_text(errors="replace")
-        return text if len(text) <= _LOG_TAIL_CHARS else "...\n" + text[-_LOG_TAIL_CHARS:]
-
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise ServerStartError(
-                    f"bentoml serve exited with code {process.returncode} before it was ready; "
-                    f"its log says why:\n{tail()}"
-                )
-            try:
-                if requests.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise ServerStartError(f"the server was not ready after {timeout:g} s:\n{tail()}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)  # the watchdog stops the whole tree
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        shutil.rmtree(folder, ignore_errors=True)
+    with WatchedServer(command, host="127.0.0.1", port=port, grace=5.0, cwd=path.parent) as server:
+        server.wait_until_ready(timeout)
+        yield server.url
 
 
 # --- q1: call the service over HTTP --------------------------------------------------------

@@ -16,16 +16,8 @@ ends.
 
 from __future__ import annotations
 
-import atexit
-import os
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
-from types import TracebackType
 
 import numpy as np
 import pandas as pd
@@ -35,10 +27,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from prodml_workshop.environment import free_port
+from prodml_workshop.serving.launcher import WatchedServer
 
 __all__ = ["BareServer", "create_app", "serve_bare"]
-
-_LOG_TAIL_CHARS = 4000
 
 
 def create_app(model_dir: str | Path | None = None) -> Starlette:
@@ -87,7 +78,7 @@ def create_app(model_dir: str | Path | None = None) -> Starlette:
     return Starlette(routes=[Route("/predict", predict, methods=["POST"]), Route("/readyz", ready)])
 
 
-class BareServer:
+class BareServer(WatchedServer):
     """A running bare app: its URL and log. Made by :func:`serve_bare`; stop it with :meth:`stop`.
 
     Attributes
@@ -101,31 +92,14 @@ class BareServer:
     """
 
     def __init__(self, *, model_dir: Path, host: str, port: int, workers: int) -> None:
-        from prodml_workshop.serving import watchdog
-
         self.model_dir = model_dir
-        self.port = port
-        self.url = f"http://{host}:{port}"
-        self._final_log: str | None = None
-        self._folder = Path(tempfile.mkdtemp(prefix="prodml-bare-"))
-        self._log_file = self._folder / "server.log"
         command = [
-            sys.executable, "-I", watchdog.__file__, str(os.getpid()), "5", "--",
             sys.executable, "-m", "uvicorn", f"{__name__}:create_app", "--factory",
             "--host", host, "--port", str(port), "--workers", str(workers),
             "--no-access-log", "--log-level", "warning",
         ]  # fmt: skip
-        env = {**os.environ, "PRODML_MODEL_DIR": str(model_dir), "PYTHONUNBUFFERED": "1"}
-        with self._log_file.open("wb") as log:
-            self._process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=True,
-            )
-        atexit.register(self.stop)
+        env = {"PRODML_MODEL_DIR": str(model_dir)}
+        super().__init__(command, host=host, port=port, env=env, grace=5.0)
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
@@ -133,59 +107,6 @@ class BareServer:
 
     def __enter__(self) -> BareServer:
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def running(self) -> bool:
-        """Whether the server process is still alive."""
-        return self._process.poll() is None
-
-    def logs(self) -> str:
-        """Return what the server has written to stdout and stderr so far."""
-        if self._final_log is not None:
-            return self._final_log
-        return self._log_file.read_text(errors="replace")
-
-    def _wait_until_ready(self, timeout: float) -> None:
-        import requests
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.running:
-                break
-            try:
-                if requests.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        log = self.logs()
-        raise RuntimeError(
-            f"The bare app {'exited' if not self.running else f'was not ready after {timeout:g} s'}"
-            f"; its log:\n{log[-_LOG_TAIL_CHARS:]}"
-        )
-
-    def stop(self) -> None:
-        """Stop the server and its workers; safe to call more than once."""
-        if self._final_log is not None:
-            return
-        atexit.unregister(self.stop)
-        if self.running:
-            self._process.send_signal(signal.SIGTERM)
-            try:
-                self._process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-        self._final_log = self._log_file.read_text(errors="replace")
-        shutil.rmtree(self._folder, ignore_errors=True)
 
 
 def serve_bare(
@@ -218,7 +139,7 @@ def serve_bare(
 
     Raises
     ------
-    RuntimeError
+    ServerStartError
         If the app exits before it is ready or is not ready in time; the message holds its
         log.
 
@@ -237,9 +158,5 @@ def serve_bare(
         port=port or free_port(host),
         workers=workers,
     )
-    try:
-        server._wait_until_ready(timeout)
-    except BaseException:
-        server.stop()
-        raise
+    server.wait_until_ready(timeout)
     return server

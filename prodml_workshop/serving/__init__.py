@@ -18,7 +18,7 @@ Examples
 """
 
 from .default_model import default_model_dir
-from .launcher import ModelServer, ServerStartError, serve
+from .launcher import ModelServer, ServerStartError, WatchedServer, serve
 from .prediction_log import PredictionLog, model_version, read_log
 from .validation import MAX_RECORDS, to_records
 
@@ -27,6 +27,7 @@ __all__ = [
     "ModelServer",
     "PredictionLog",
     "ServerStartError",
+    "WatchedServer",
     "default_model_dir",
     "model_version",
     "read_log",
