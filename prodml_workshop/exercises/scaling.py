@@ -32,8 +32,7 @@ from prodml_workshop.exercises.core import (
     ThoughtQuestion,
     assert_close,
 )
-from prodml_workshop.exercises.serving import _NOT_ATTEMPTED, _server_problem, serve_service_file
-from prodml_workshop.serving import ServerStartError
+from prodml_workshop.exercises.serving import check_square, serve_student_service
 
 __all__ = ["bind", "made_up_curve"]
 
@@ -134,46 +133,25 @@ class BatchingService(Question):
     def _check(self, service_file: Any) -> None:
         import requests
 
-        path = Path(service_file)
-        if not path.is_file():
-            raise Incorrect(f"there is no file at {str(path)!r}: run the %%writefile cell.")
         rng = np.random.default_rng()
-        try:
-            with serve_service_file(path) as url:
+        with serve_student_service(service_file) as url:
 
-                def square(numbers: list[float]) -> requests.Response:
-                    return requests.post(f"{url}/square", json={"numbers": numbers}, timeout=30)
+            def square(numbers: list[float]) -> requests.Response:
+                return requests.post(f"{url}/square", json={"numbers": numbers}, timeout=30)
 
-                numbers = rng.normal(0, 10, int(rng.integers(3, 8))).round(3).tolist()
-                response = square(numbers)
-                if response.status_code == 404:
+            numbers = rng.normal(0, 10, int(rng.integers(3, 8))).round(3).tolist()
+            check_square(url, numbers, "keep `square` decorated with `@bentoml.api(...)`.")
+            sent = rng.normal(0, 10, _CONCURRENT * _ROUNDS).round(3).tolist()
+            with ThreadPoolExecutor(_CONCURRENT) as pool:
+                answers = list(pool.map(square, [[x] for x in sent]))
+            for x, answer in zip(sent, answers, strict=True):
+                if answer.status_code != 200:
                     raise Incorrect(
-                        "the service has no POST /square: keep the method `square` decorated "
-                        "with `@bentoml.api(...)`."
+                        f"under {_CONCURRENT} concurrent requests, POST /square answered "
+                        f"{answer.status_code}: {answer.text[:300]}"
                     )
-                if response.status_code != 200:
-                    raise Incorrect(
-                        f'POST /square {{"numbers": {numbers}}} answered '
-                        f"{response.status_code}: {response.text[:300]}"
-                    )
-                assert_close(response.json(), [x * x for x in numbers], what="POST /square")
-                sent = rng.normal(0, 10, _CONCURRENT * _ROUNDS).round(3).tolist()
-                with ThreadPoolExecutor(_CONCURRENT) as pool:
-                    answers = list(pool.map(square, [[x] for x in sent]))
-                for x, answer in zip(sent, answers, strict=True):
-                    if answer.status_code != 200:
-                        raise Incorrect(
-                            f"under {_CONCURRENT} concurrent requests, POST /square answered "
-                            f"{answer.status_code}: {answer.text[:300]}"
-                        )
-                    assert_close(answer.json(), [x * x for x in [x]], what=f"POST /square [{x}]")
-                seen = requests.post(f"{url}/batch_sizes_seen", json={}, timeout=30).json()
-        except ServerStartError as err:
-            if f"NotImplementedError: {_NOT_ATTEMPTED}" in str(err):
-                raise NotAttempted("the service still raises NotImplementedError.") from None
-            raise Incorrect(
-                f"`bentoml serve` could not serve {path.name}: {_server_problem(str(err))}"
-            ) from None
+                assert_close(answer.json(), [x * x for x in [x]], what=f"POST /square [{x}]")
+            seen = requests.post(f"{url}/batch_sizes_seen", json={}, timeout=30).json()
         if not isinstance(seen, list) or not all(isinstance(n, int) for n in seen):
             raise Incorrect(
                 f"POST /batch_sizes_seen answered {str(seen)[:200]}: append `len(numbers)` to "

@@ -52,8 +52,10 @@ from prodml_workshop.serving import (
 
 __all__ = [
     "bind",
+    "check_square",
     "field_notes",
     "serve_service_file",
+    "serve_student_service",
     "served_penguin_schema",
     "write_fake_log",
 ]
@@ -375,6 +377,74 @@ def _server_problem(log: str) -> str:
     return (errors or lines or ["(no log)"])[-1].strip()
 
 
+@contextlib.contextmanager
+def serve_student_service(service_file: Any) -> Iterator[str]:
+    """Serve a student's service file for a check, and judge a failed start.
+
+    A file still holding the build's stub counts as not attempted; one that does not serve
+    is incorrect, with the reason read from the server's log.
+
+    Parameters
+    ----------
+    service_file : path-like
+        The file the student wrote with ``%%writefile``.
+
+    Yields
+    ------
+    str
+        The server's URL.
+
+    Raises
+    ------
+    NotAttempted
+        If the service still raises the stub's ``NotImplementedError``.
+    Incorrect
+        If there is no such file or ``bentoml serve`` cannot serve it.
+    """
+    path = Path(service_file)
+    if not path.is_file():
+        raise Incorrect(f"there is no file at {str(path)!r}: run the %%writefile cell.")
+    try:
+        with serve_service_file(path) as url:
+            yield url
+    except ServerStartError as err:
+        if f"NotImplementedError: {_NOT_ATTEMPTED}" in str(err):
+            raise NotAttempted("the service still raises NotImplementedError.") from None
+        raise Incorrect(
+            f"`bentoml serve` could not serve {path.name}: {_server_problem(str(err))}"
+        ) from None
+
+
+def check_square(url: str, numbers: list[float], missing: str) -> None:
+    """Check that ``POST /square`` of a student's service squares ``numbers``.
+
+    Parameters
+    ----------
+    url : str
+        The server's URL.
+    numbers : list of float
+        The request's ``numbers``.
+    missing : str
+        What to tell the student when the endpoint does not exist.
+
+    Raises
+    ------
+    Incorrect
+        Naming the request and what it answered.
+    """
+    import requests
+
+    response = requests.post(f"{url}/square", json={"numbers": numbers}, timeout=30)
+    if response.status_code == 404:
+        raise Incorrect(f"the service has no POST /square: {missing}")
+    if response.status_code != 200:
+        raise Incorrect(
+            f'POST /square {{"numbers": {numbers}}} answered '
+            f"{response.status_code}: {response.text[:300]}"
+        )
+    assert_close(response.json(), [x * x for x in numbers], what=f"POST /square of {numbers}")
+
+
 class SquareEndpoint(Question):
     """Add a ``/square`` endpoint to a BentoML service and serve it."""
 
@@ -391,41 +461,18 @@ class SquareEndpoint(Question):
     def _check(self, service_file: Any) -> None:
         import requests
 
-        path = Path(service_file)
-        if not path.is_file():
-            raise Incorrect(f"there is no file at {str(path)!r}: run the %%writefile cell.")
         rng = np.random.default_rng()
-        try:
-            with serve_service_file(path) as url:
-                numbers = rng.normal(0, 10, int(rng.integers(3, 9))).round(3).tolist()
-                for case in (numbers, [float(rng.integers(-20, 20))], []):
-                    response = requests.post(f"{url}/square", json={"numbers": case}, timeout=30)
-                    if response.status_code == 404:
-                        raise Incorrect(
-                            "the service has no POST /square: add a method `square` decorated "
-                            "with `@bentoml.api`."
-                        )
-                    if response.status_code != 200:
-                        raise Incorrect(
-                            f'POST /square {{"numbers": {case}}} answered '
-                            f"{response.status_code}: {response.text[:300]}"
-                        )
-                    assert_close(
-                        response.json(), [x * x for x in case], what=f"POST /square of {case}"
-                    )
-                refused = requests.post(f"{url}/square", json={"numbers": ["three"]}, timeout=30)
-                if not 400 <= refused.status_code < 500:
-                    raise Incorrect(
-                        f'POST /square {{"numbers": ["three"]}} answered {refused.status_code}, '
-                        "not a 4xx: type the parameter (`numbers: list[float]`) so that "
-                        "BentoML validates the request before your code runs."
-                    )
-        except ServerStartError as err:
-            if f"NotImplementedError: {_NOT_ATTEMPTED}" in str(err):
-                raise NotAttempted("the service still raises NotImplementedError.") from None
-            raise Incorrect(
-                f"`bentoml serve` could not serve {path.name}: {_server_problem(str(err))}"
-            ) from None
+        with serve_student_service(service_file) as url:
+            numbers = rng.normal(0, 10, int(rng.integers(3, 9))).round(3).tolist()
+            for case in (numbers, [float(rng.integers(-20, 20))], []):
+                check_square(url, case, "add a method `square` decorated with `@bentoml.api`.")
+            refused = requests.post(f"{url}/square", json={"numbers": ["three"]}, timeout=30)
+            if not 400 <= refused.status_code < 500:
+                raise Incorrect(
+                    f'POST /square {{"numbers": ["three"]}} answered {refused.status_code}, '
+                    "not a 4xx: type the parameter (`numbers: list[float]`) so that "
+                    "BentoML validates the request before your code runs."
+                )
 
 
 # --- q4: read the prediction log ------------------------------------------------------------
