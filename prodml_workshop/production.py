@@ -32,7 +32,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prodml_workshop.monitoring import REFERENCE_DATA, detect_data_drift, technical_drift
+from prodml_workshop.monitoring import (
+    REFERENCE_DATA,
+    detect_data_drift,
+    logged_inputs,
+    technical_drift,
+)
 from prodml_workshop.packaging import read_manifest
 from prodml_workshop.serving import ModelServer, model_version, read_log, serve, to_records
 
@@ -62,6 +67,17 @@ _current: ModelServer | None = None
 
 class DeploymentError(RuntimeError):
     """A package was refused before it was served; the message says which check failed."""
+
+
+def _served_by_day(log: pd.DataFrame, day_col: str) -> pd.DataFrame:
+    """The log's ``/predict`` rows: their day (the request id, see :func:`replay`; NaT for a
+    request that was not replayed), the model version that served them, and their inputs."""
+    predictions = log[log["endpoint"] == "predict"]
+    served = logged_inputs(
+        predictions, time_col="request_id", time_format=_DAY_FORMAT, name=day_col
+    )
+    served.insert(1, "model_version", predictions["model_version"])
+    return served
 
 
 # --------------------------------------------------------------------------- the drift
@@ -384,11 +400,7 @@ class MonitoringJob:
         return self.start + pd.Timedelta(days=offset * self.window_days)
 
     def _served(self) -> pd.DataFrame:
-        log = read_log(self.log_db)
-        log = log[log["endpoint"] == "predict"]
-        days = pd.to_datetime(log["request_id"], format=_DAY_FORMAT, errors="coerce")
-        inputs = pd.DataFrame(list(log["inputs"]), index=log.index)
-        served = inputs.assign(day=days, model_version=log["model_version"])
+        served = _served_by_day(read_log(self.log_db), "day")
         return served[served["day"].notna() & (served["day"] >= self.start)]
 
     def _check(self, start: pd.Timestamp, window: pd.DataFrame) -> dict[str, Any]:
@@ -644,11 +656,7 @@ def labelled_log(
     >>> labelled = labelled_log(read_log(server.log_db), feedback)  # doctest: +SKIP
     >>> (labelled["prediction"] == labelled["weather"]).mean()  # doctest: +SKIP
     """
-    log = log[log["endpoint"] == "predict"]
-    days = pd.to_datetime(log["request_id"], format=_DAY_FORMAT, errors="coerce")
-    served = pd.DataFrame(list(log["inputs"]), index=log.index)
-    served.insert(0, "model_version", log["model_version"])
-    served.insert(0, day_col, days)
+    served = _served_by_day(log, day_col)
     served["prediction"] = log["outputs"]
     labels = feedback[[day_col, label_col]].assign(**{day_col: pd.to_datetime(feedback[day_col])})
     joined = served.dropna(subset=[day_col]).merge(labels, on=day_col, how="inner")

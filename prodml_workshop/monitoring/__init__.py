@@ -22,7 +22,7 @@ from .concept_drift import ChangeDetector, PageHinkley, detect_change, performan
 from .data_drift import DataDriftResult, default_test, detect_data_drift, infer_column_type
 from .errors import DriftInputError
 from .evidently_report import evidently_drift_result, run_evidently_drift
-from .prediction_log import logged_inputs
+from .served_inputs import logged_inputs
 from .statistics import (
     STAT_TESTS,
     StatTest,

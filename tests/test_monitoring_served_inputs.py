@@ -1,4 +1,4 @@
-"""logged_inputs: a prediction log's JSON inputs as a feature frame."""
+"""logged_inputs: a prediction log's JSON inputs as a feature frame, timed by any column."""
 
 import json
 import sqlite3
@@ -69,3 +69,31 @@ def test_a_log_without_inputs_or_timestamp_is_refused():
 def test_a_feature_named_timestamp_is_refused():
     with pytest.raises(DriftInputError, match="feature named 'timestamp'"):
         logged_inputs(_log([{"timestamp": 3}]))
+
+
+def test_days_written_as_request_ids_time_the_inputs_and_other_ids_are_nat():
+    log = _log([{"temp": 1.0}, {"temp": 2.0}, {"temp": 3.0}])
+    log["request_id"] = ["2014-07-01", "0b7f3c2e-request", "2014-07-02"]
+    days = logged_inputs(log, time_col="request_id", time_format="%Y-%m-%d", name="day")
+    assert days.columns.tolist() == ["day", "temp"]
+    assert days["day"].tolist()[::2] == [pd.Timestamp("2014-07-01"), pd.Timestamp("2014-07-02")]
+    assert pd.isna(days["day"].iloc[1])
+
+
+def test_the_result_keeps_the_logs_index_so_other_columns_join_by_it():
+    log = _log([{"bill length (mm)": 40.1}, {"bill length (mm)": 38.9}]).iloc[[1]]
+    features = logged_inputs(log).assign(model_version=log["model_version"])
+    assert features.index.tolist() == [1]
+    assert features.columns.tolist() == ["timestamp", "bill length (mm)", "model_version"]
+
+
+def test_an_empty_log_gives_an_empty_frame_with_the_time_column():
+    features = logged_inputs(_log([]).iloc[:0], name="day")
+    assert features.empty and features.columns.tolist() == ["day"]
+
+
+def test_a_feature_named_like_the_time_column_asks_for_another_name():
+    log = _log([{"day": 3}])
+    with pytest.raises(DriftInputError, match=r"feature named 'day'.*another name="):
+        logged_inputs(log, name="day")
+    assert logged_inputs(log, name="seen_at").columns.tolist() == ["seen_at", "day"]
