@@ -27,6 +27,7 @@ from prodml_workshop.production import (
     to_fahrenheit,
     undeploy,
 )
+from prodml_workshop.production.request_days import served_by_day
 from prodml_workshop.serving import PredictionLog, model_version, read_log, to_records
 
 matplotlib.use("Agg")
@@ -248,3 +249,15 @@ def test_plot_production_draws_drift_and_accuracy_per_version():
     ]
     assert len(bottom.lines) == 2 + 1  # one line per version, one per event
     matplotlib.pyplot.close(fig)
+
+
+def test_served_by_day_keeps_predict_rows_and_reads_only_replayed_ids_as_days(tmp_path):
+    log = PredictionLog(tmp_path / "log.sqlite")
+    rows = [("2014-07-01", {"wind speed": 3.5}, 1.2), ("by-hand-7f3a", {"wind speed": 1.0}, 0.4)]
+    log.append("predict", "onnx-1", rows, latency_ms=1)
+    log.append("predict_proba", "onnx-1", [("2014-07-02", {"wind speed": 2.0}, {})], latency_ms=1)
+    log.close()
+    served = served_by_day(read_log(tmp_path / "log.sqlite"), "date")
+    assert served.columns.tolist() == ["date", "model_version", "wind speed"]
+    assert served["date"].iloc[0] == pd.Timestamp("2014-07-01") and pd.isna(served["date"].iloc[1])
+    assert served["wind speed"].tolist() == [3.5, 1.0]

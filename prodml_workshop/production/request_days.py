@@ -1,0 +1,52 @@
+"""The capstone's clock: each replayed request carries its day as its request id.
+
+The log's own timestamps are the replay's wall clock (a year of traffic in seconds), whereas
+the monitoring job and the feedback need the day each input belongs to.
+:func:`~.traffic.replay` sends each day's request with ``X-Request-ID: 2014-07-01``
+(:data:`DAY_FORMAT`), the server writes it in the prediction log, and :func:`served_by_day`
+reads it back.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from prodml_workshop.monitoring import logged_inputs
+
+__all__ = ["DAY_FORMAT", "served_by_day"]
+
+#: How a day is written as a request id, e.g. ``"2014-07-01"``.
+DAY_FORMAT = "%Y-%m-%d"
+
+
+def served_by_day(log: pd.DataFrame, day_col: str = "day") -> pd.DataFrame:
+    """Return the log's ``/predict`` rows with their day, the version that served them, and inputs.
+
+    Parameters
+    ----------
+    log : pandas.DataFrame
+        The prediction log (:func:`~prodml_workshop.serving.read_log`).
+    day_col : str, default="day"
+        The name of the day column of the result.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``day_col`` (the request id read as a day; NaT for a request that was not replayed),
+        ``model_version``, then one column per feature, with the log's index.
+
+    Examples
+    --------
+    >>> log = pd.DataFrame({"endpoint": ["predict", "predict_proba", "predict"],
+    ...                     "request_id": ["2014-07-01", "2014-07-01", "a3f9-request"],
+    ...                     "model_version": ["skops-1"] * 3,
+    ...                     "inputs": [{"wind": 3.2}, {"wind": 3.2}, {"wind": 1.0}]})
+    >>> served_by_day(log)
+             day model_version  wind
+    0 2014-07-01       skops-1   3.2
+    2        NaT       skops-1   1.0
+    """
+    predictions = log[log["endpoint"] == "predict"]
+    served = logged_inputs(predictions, time_col="request_id", time_format=DAY_FORMAT, name=day_col)
+    served.insert(1, "model_version", predictions["model_version"])
+    return served
