@@ -29,6 +29,7 @@ from .errors import (
 )
 from .formats import FORMATS, formats_for
 from .formats.onnx_sklearn import MISSING_STRING
+from .formats.skops_io import SKOPS_SAFE_TYPES
 from .load import LoadedModel, load_model
 from .manifest import read_manifest
 from .save import save_model
@@ -36,6 +37,7 @@ from .save import save_model
 __all__ = [
     "FORMATS",
     "MISSING_STRING",
+    "SKOPS_SAFE_TYPES",
     "ArchitectureError",
     "ChecksumMismatchError",
     "EnvironmentMismatchWarning",

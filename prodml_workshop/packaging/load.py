@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +122,18 @@ def _warn_on_environment_differences(manifest: dict[str, Any]) -> None:
     )
 
 
-def load_model(path: str | Path, *, trusted: bool = False) -> LoadedModel:
+def _check_trusted(trusted: Any) -> bool | tuple[str, ...]:
+    if isinstance(trusted, bool):
+        return trusted
+    if isinstance(trusted, str) or not all(isinstance(name, str) for name in trusted):
+        raise TypeError(
+            "trusted must be True, False or a list of type names such as "
+            "['sklearn.tree._tree.Tree'], not " + repr(trusted) + "."
+        )
+    return tuple(trusted)
+
+
+def load_model(path: str | Path, *, trusted: bool | Sequence[str] = False) -> LoadedModel:
     """Load a model package written by :func:`save_model`.
 
     Before reading any artifact byte into a deserializer, the loader refuses formats that can
@@ -132,9 +144,12 @@ def load_model(path: str | Path, *, trusted: bool = False) -> LoadedModel:
     ----------
     path : str or pathlib.Path
         The package folder.
-    trusted : bool, default=False
-        Allow formats that can run code when loaded, and skops types outside the safe
-        defaults. Only for packages you created yourself or whose origin you trust.
+    trusted : bool or list of str, default=False
+        ``True`` allows formats that can run code when loaded (pickle, joblib) and every
+        type in a skops file: only for packages you created yourself or whose origin you
+        trust. A list of type names (as ``skops.io.load`` takes) trusts those types in a
+        skops file, besides skops' defaults and :data:`SKOPS_SAFE_TYPES`; it does not open
+        pickle or joblib. Trust never comes from the package's own files.
 
     Returns
     -------
@@ -145,7 +160,7 @@ def load_model(path: str | Path, *, trusted: bool = False) -> LoadedModel:
     Raises
     ------
     UntrustedFormatError
-        If the format can run code and ``trusted`` is false.
+        If the format can run code and ``trusted`` is not ``True``.
     MissingArtifactError
         If ``manifest.json`` or an artifact is missing.
     ChecksumMismatchError
@@ -168,15 +183,16 @@ def load_model(path: str | Path, *, trusted: bool = False) -> LoadedModel:
     >>> model = load_model("models/penguins")  # doctest: +SKIP
     >>> model.manifest["input_schema"]  # doctest: +SKIP
     """
+    trusted = _check_trusted(trusted)
     path = Path(path)
     manifest = read_manifest(path)
     fmt = get_format(manifest["format"])
-    if fmt.runs_code_on_load and not trusted:
+    if fmt.runs_code_on_load and trusted is not True:
         raise UntrustedFormatError(
             f"This package was saved with format {fmt.name!r}, which can run code when "
-            "loaded. Pass trusted=True only for files you created yourself; to share a "
-            "model, save it with a format that cannot run code (skops, onnx, pmml, "
-            "torch, safetensors)."
+            "loaded. Pass trusted=True only for files you created yourself (a list of type "
+            "names applies to skops only); to share a model, save it with a format that "
+            "cannot run code (skops, onnx, pmml, torch, safetensors)."
         )
     if fmt.artifact not in manifest["artifacts"]:
         raise PackagingError(

@@ -32,7 +32,7 @@ class ModelFormat:
         ``save(model, file, info, sample_input)`` writes the artifact.
     load : callable
         ``load(file, manifest, trusted)`` returns an object with ``predict`` (and
-        ``predict_proba`` for classifiers).
+        ``predict_proba`` for classifiers); ``trusted`` is a bool or a tuple of type names.
     """
 
     name: str
@@ -41,4 +41,4 @@ class ModelFormat:
     runs_code_on_load: bool
     languages: tuple[str, ...]
     save: Callable[[Any, Path, ModelInfo, Any], None]
-    load: Callable[[Path, dict[str, Any], bool], Any]
+    load: Callable[[Path, dict[str, Any], bool | tuple[str, ...]], Any]
