@@ -36,6 +36,13 @@ def no_server_left_behind():
     assert not alive, [" ".join(p.cmdline()) for p in alive]
 
 
+def test_the_notebook_tries_a_service_file_with_the_helper_of_session_2():
+    from prodml_workshop.exercises import serving, student_service
+
+    assert ex.serve_service_file is student_service.serve_service_file
+    assert serving.serve_service_file is student_service.serve_service_file
+
+
 # --- q1: choose a batch size ----------------------------------------------------------------
 
 

@@ -3,8 +3,9 @@
 * q1 runs the student's ``smallest_batch_within(curve, factor)`` on batch-size curves made up
   at every check (shuffled rows, curves that get worse again at large batches);
 * q2 serves the student's BentoML service file with ``bentoml serve`` for the time of the check
-  (:func:`~prodml_workshop.exercises.serving.serve_service_file`, the server stops with the
-  check), sends concurrent one-number requests and reads back the batch sizes the endpoint saw;
+  (:func:`~prodml_workshop.exercises.student_service.serve_service_file`, which the notebook
+  also uses to try the file by hand; the server stops with the check), sends concurrent
+  one-number requests and reads back the batch sizes the endpoint saw;
 * q3 runs the student's ``score_partition(path, model_dir)`` on Parquet files and a model
   package written for the check (a model whose labels differ from the course's, so only a
   function that loads ``model_dir`` passes), as a Dask task would call it;
@@ -32,9 +33,13 @@ from prodml_workshop.exercises.core import (
     ThoughtQuestion,
     assert_close,
 )
-from prodml_workshop.exercises.serving import check_square, serve_student_service
+from prodml_workshop.exercises.student_service import (
+    check_square,
+    serve_service_file,
+    serve_student_service,
+)
 
-__all__ = ["bind", "made_up_curve"]
+__all__ = ["bind", "made_up_curve", "serve_service_file"]
 
 _CONCURRENT = 32  # requests in flight when checking that the endpoint batches
 _ROUNDS = 3

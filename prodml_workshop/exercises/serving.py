@@ -6,7 +6,9 @@ server starts one itself, for the time of that check only, and always stops it:
 
 * q1 serves a model the student has never seen (with :func:`~prodml_workshop.serving.serve`)
   and calls the student's client function with its URL;
-* q3 serves the student's service file with ``bentoml serve`` (:func:`serve_service_file`).
+* q3 serves the student's service file with ``bentoml serve``
+  (:func:`~prodml_workshop.exercises.student_service.serve_service_file`, which the notebook
+  also uses to try a service file by hand).
 
 Before starting anything, both try the answer cheaply, so a blank costs no server start. The
 other checks need no server: q2 validates the request body with the service's own validation
@@ -15,13 +17,11 @@ types, q4 runs the student's function on prediction logs written for the check.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import math
-import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -29,7 +29,6 @@ import numpy as np
 import pandas as pd
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
-from prodml_workshop.environment import free_port
 from prodml_workshop.exercises.core import (
     FunctionQuestion,
     Incorrect,
@@ -40,22 +39,19 @@ from prodml_workshop.exercises.core import (
     assert_close,
 )
 from prodml_workshop.exercises.packaging import fresh_penguins
+from prodml_workshop.exercises.student_service import (
+    check_square,
+    serve_service_file,
+    serve_student_service,
+)
 from prodml_workshop.packaging import save_model
 from prodml_workshop.packaging.demo import penguin_pipeline
-from prodml_workshop.serving import (
-    PredictionLog,
-    ServerStartError,
-    WatchedServer,
-    serve,
-    to_records,
-)
+from prodml_workshop.serving import PredictionLog, ServerStartError, serve, to_records
 
 __all__ = [
     "bind",
-    "check_square",
     "field_notes",
     "serve_service_file",
-    "serve_student_service",
     "served_penguin_schema",
     "write_fake_log",
 ]
@@ -65,7 +61,6 @@ _SPECIES = ("Adelie", "Chinstrap", "Gentoo")
 # from any penguin model the student could run in-process: only a real HTTP call passes.
 _SHIFTED = dict(zip(_SPECIES, _SPECIES[1:] + _SPECIES[:1], strict=True))
 _UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens, a call fails at once
-_NOT_ATTEMPTED = "your code here"  # the message of the stub the build writes
 
 
 # --- Helpers the notebook uses --------------------------------------------------------------
@@ -155,48 +150,6 @@ def write_fake_log(
     finally:
         log.close()
     return Path(path)
-
-
-@contextlib.contextmanager
-def serve_service_file(service_file: str | Path, *, timeout: float = 60.0) -> Iterator[str]:
-    """Serve any BentoML service file with ``bentoml serve`` for the time of a ``with`` block.
-
-    The server runs under the same watchdog as :func:`~prodml_workshop.serving.serve`, so it
-    stops with the block, or with this process however it ends.
-
-    Parameters
-    ----------
-    service_file : str or pathlib.Path
-        A Python file defining one ``@bentoml.service`` class; its folder is the working folder.
-    timeout : float, default=60.0
-        Seconds to wait for ``GET /readyz`` to answer 200.
-
-    Yields
-    ------
-    str
-        The server's URL, e.g. ``"http://127.0.0.1:50123"``.
-
-    Raises
-    ------
-    ServerStartError
-        If the server exits before it is ready (e.g. the file does not import), or is not
-        ready in time; the message ends with the server's log.
-
-    Examples
-    --------
-    >>> with serve_service_file("my_service.py") as url:  # doctest: +SKIP
-    ...     requests.post(f"{url}/hello", json={"name": "Ada"}).text
-    'Hello, Ada!'
-    """
-    path = Path(service_file).resolve()
-    port = free_port()
-    command = [
-        sys.executable, "-m", "bentoml", "serve", path.stem, "--working-dir", str(path.parent),
-        "--host", "127.0.0.1", "--port", str(port),
-    ]  # fmt: skip
-    with WatchedServer(command, host="127.0.0.1", port=port, grace=5.0, cwd=path.parent) as server:
-        server.wait_until_ready(timeout)
-        yield server.url
 
 
 # --- q1: call the service over HTTP --------------------------------------------------------
@@ -369,80 +322,6 @@ class FieldNotesPayload(Question):
 
 
 # --- q3: an endpoint of your own ------------------------------------------------------------
-
-
-def _server_problem(log: str) -> str:
-    lines = [line for line in log.splitlines() if line.strip()]
-    errors = [line for line in lines if "Error" in line or "error" in line]
-    return (errors or lines or ["(no log)"])[-1].strip()
-
-
-@contextlib.contextmanager
-def serve_student_service(service_file: Any) -> Iterator[str]:
-    """Serve a student's service file for a check, and judge a failed start.
-
-    A file still holding the build's stub counts as not attempted; one that does not serve
-    is incorrect, with the reason read from the server's log.
-
-    Parameters
-    ----------
-    service_file : path-like
-        The file the student wrote with ``%%writefile``.
-
-    Yields
-    ------
-    str
-        The server's URL.
-
-    Raises
-    ------
-    NotAttempted
-        If the service still raises the stub's ``NotImplementedError``.
-    Incorrect
-        If there is no such file or ``bentoml serve`` cannot serve it.
-    """
-    path = Path(service_file)
-    if not path.is_file():
-        raise Incorrect(f"there is no file at {str(path)!r}: run the %%writefile cell.")
-    try:
-        with serve_service_file(path) as url:
-            yield url
-    except ServerStartError as err:
-        if f"NotImplementedError: {_NOT_ATTEMPTED}" in str(err):
-            raise NotAttempted("the service still raises NotImplementedError.") from None
-        raise Incorrect(
-            f"`bentoml serve` could not serve {path.name}: {_server_problem(str(err))}"
-        ) from None
-
-
-def check_square(url: str, numbers: list[float], missing: str) -> None:
-    """Check that ``POST /square`` of a student's service squares ``numbers``.
-
-    Parameters
-    ----------
-    url : str
-        The server's URL.
-    numbers : list of float
-        The request's ``numbers``.
-    missing : str
-        What to tell the student when the endpoint does not exist.
-
-    Raises
-    ------
-    Incorrect
-        Naming the request and what it answered.
-    """
-    import requests
-
-    response = requests.post(f"{url}/square", json={"numbers": numbers}, timeout=30)
-    if response.status_code == 404:
-        raise Incorrect(f"the service has no POST /square: {missing}")
-    if response.status_code != 200:
-        raise Incorrect(
-            f'POST /square {{"numbers": {numbers}}} answered '
-            f"{response.status_code}: {response.text[:300]}"
-        )
-    assert_close(response.json(), [x * x for x in numbers], what=f"POST /square of {numbers}")
 
 
 class SquareEndpoint(Question):
