@@ -33,7 +33,7 @@ from .dask_scoring import (
     score_in_process,
     score_parquet,
 )
-from .load_test import LoadTestError, load_test
+from .load_testing import LoadTestError, load_test
 
 __all__ = [
     "BATCH_SIZES",

@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from .bare_app import serve_bare
-from .load_test import load_test
+from .load_testing import load_test
 
 __all__ = ["compare_servers", "penguin_payload", "plot_servers"]
 
