@@ -6,9 +6,11 @@
   second, p50/p95/p99 latency and failures.
 * :func:`compare_servers` / :func:`plot_servers`: the model service with adaptive batching on
   and off and with 1 or 2 workers, next to :func:`serve_bare`, the same model behind a bare
-  Starlette app (the floor any Python HTTP service pays), all under the same load.
+  Starlette app (the floor any Python HTTP service pays), all under the same load;
+  :func:`add_run` and :func:`requests_per_second` add to and read that table.
 * :func:`score_parquet`, :func:`compare_scoring`, :func:`make_scoring_dataset`: batch scoring
-  of a million rows with Dask distributed, on a ``LocalCluster`` or a real cluster.
+  of a million rows with Dask distributed, on a ``LocalCluster`` or a real cluster;
+  :func:`scoring_table` sets the runs beside a plain loop.
 
 Beyond one machine, serving scales out the same way workers scale up: replicas of the service
 behind a load balancer (a Kubernetes Deployment and Service with an autoscaler, or BentoCloud's
@@ -24,22 +26,33 @@ Examples
 
 from .bare_app import BareServer, create_app, serve_bare
 from .batch_size import BATCH_SIZES, latency_by_batch_size, plot_batch_sizes
-from .compare_servers import compare_servers, penguin_payload, plot_servers
+from .compare_servers import (
+    BARE_APP,
+    SERVICE,
+    add_run,
+    compare_servers,
+    penguin_payload,
+    plot_servers,
+    requests_per_second,
+)
 from .dask_scoring import (
     ScoringResult,
-    compare_scoring,
     local_cluster,
     make_scoring_dataset,
     score_in_process,
     score_parquet,
 )
 from .load_testing import LoadTestError, load_test
+from .scoring_report import compare_scoring, scoring_table
 
 __all__ = [
+    "BARE_APP",
     "BATCH_SIZES",
+    "SERVICE",
     "BareServer",
     "LoadTestError",
     "ScoringResult",
+    "add_run",
     "compare_scoring",
     "compare_servers",
     "create_app",
@@ -50,7 +63,9 @@ __all__ = [
     "penguin_payload",
     "plot_batch_sizes",
     "plot_servers",
+    "requests_per_second",
     "score_in_process",
     "score_parquet",
+    "scoring_table",
     "serve_bare",
 ]

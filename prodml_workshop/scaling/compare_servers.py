@@ -2,7 +2,9 @@
 
 :func:`compare_servers` starts each configuration in turn, load-tests it with
 :func:`~prodml_workshop.scaling.load_test` and stops it, and returns one row per
-configuration; :func:`plot_servers` draws the table.
+configuration; :func:`add_run` adds a load test measured separately to that table,
+:func:`requests_per_second` reads one configuration's throughput from it, and
+:func:`plot_servers` draws it.
 
 When adaptive batching helps. BentoML holds the requests that arrive together (up to
 ``max_batch_size`` records, waiting at most what its latency model allows) and makes *one*
@@ -37,7 +39,19 @@ import pandas as pd
 from .bare_app import serve_bare
 from .load_testing import load_test
 
-__all__ = ["compare_servers", "penguin_payload", "plot_servers"]
+__all__ = [
+    "BARE_APP",
+    "SERVICE",
+    "add_run",
+    "compare_servers",
+    "penguin_payload",
+    "plot_servers",
+    "requests_per_second",
+]
+
+#: The ``server`` of the model service's rows, and of the bare app's.
+SERVICE, BARE_APP = "BentoML service", "bare Starlette"
+_CONFIGURATION = ["server", "workers", "batching"]
 
 
 def penguin_payload(n_records: int = 1) -> dict[str, Any]:
@@ -72,7 +86,7 @@ def compare_servers(
     duration: int = 6,
     workers: Sequence[int] = (1, 2),
     batching: Sequence[bool] = (True, False),
-    bare: bool = True,
+    bare: bool | Sequence[int] = True,
     payload: Any = None,
     warmup: float = 1.0,
     progress: bool = True,
@@ -91,8 +105,11 @@ def compare_servers(
         Worker processes to try.
     batching : sequence of bool, default=(True, False)
         Adaptive batching on, off, or both.
-    bare : bool, default=True
-        Also test the bare Starlette app (:mod:`.bare_app`) with each number of workers.
+    bare : bool or sequence of int, default=True
+        Also test the bare Starlette app (:mod:`.bare_app`): with each number of ``workers``
+        when ``True``, with these numbers of workers when a sequence. ``workers=(1,),
+        bare=(1, 2)`` tries 2 workers on the bare app only (the lighter server, for a machine
+        short of memory).
     payload : object, default=None
         The JSON body of every request; one penguin record (:func:`penguin_payload`) when
         ``None``.
@@ -104,10 +121,11 @@ def compare_servers(
     Returns
     -------
     pandas.DataFrame
-        One row per configuration: ``server`` (``"bare Starlette"`` or ``"BentoML
-        service"``), ``workers``, ``batching`` (``None`` for the bare app) and the columns
-        of :func:`~prodml_workshop.scaling.load_test` (``rps``, ``p50_ms``, ``p95_ms``,
-        ``p99_ms``, ``failures``, ...).
+        One row per configuration, in the order tested (for each number of workers, the
+        bare app first, then the service in the order of ``batching``): ``server``
+        (``"bare Starlette"`` or ``"BentoML service"``), ``workers``, ``batching`` (``None``
+        for the bare app) and the columns of :func:`~prodml_workshop.scaling.load_test`
+        (``rps``, ``p50_ms``, ``p95_ms``, ``p99_ms``, ``failures``, ...).
 
     Raises
     ------
@@ -124,28 +142,142 @@ def compare_servers(
     payload = penguin_payload() if payload is None else payload
     options = {"users": users, "duration": duration, "payload": payload, "warmup": warmup,
                "progress": progress}  # fmt: skip
+    bare_workers = tuple(workers if bare is True else bare or ())
     rows = []
     with tempfile.TemporaryDirectory(prefix="prodml-compare-") as folder:
-        for n_workers in workers:
-            if bare:
+        for n_workers in dict.fromkeys([*workers, *bare_workers]):
+            if n_workers in bare_workers:
                 with serve_bare(model_dir, workers=n_workers) as server:
                     stats = load_test(server.url, **options)
-                rows.append(stats.assign(server="bare Starlette", workers=n_workers, batching=None))
-            for batched in batching:
+                rows.append(_labelled(stats, BARE_APP, n_workers, None))
+            for batched in batching if n_workers in workers else ():
                 log_db = Path(folder) / f"log-{n_workers}-{batched}.sqlite"
                 with serve(model_dir, workers=n_workers, batching=batched, log_db=log_db) as server:
                     stats = load_test(server.url, **options)
-                rows.append(stats.assign(server="BentoML service", workers=n_workers,
-                                         batching=batched))  # fmt: skip
-    table = pd.concat(rows, ignore_index=True)
-    first = ["server", "workers", "batching"]
-    return table[first + [c for c in table.columns if c not in first]]
+                rows.append(_labelled(stats, SERVICE, n_workers, batched))
+    return pd.concat(rows, ignore_index=True)
 
 
-def _label(row: pd.Series) -> str:
-    if row["server"] == "bare Starlette":
-        return f"bare Starlette, {row['workers']} worker(s)"
-    return f"BentoML, batching {'on' if row['batching'] else 'off'}, {row['workers']} worker(s)"
+def _labelled(
+    stats: pd.DataFrame, server: str, workers: int, batching: bool | None
+) -> pd.DataFrame:
+    labelled = stats.assign(server=server, workers=workers, batching=batching)
+    return labelled[_CONFIGURATION + [c for c in stats.columns if c not in _CONFIGURATION]]
+
+
+def add_run(
+    table: pd.DataFrame,
+    run: pd.DataFrame,
+    *,
+    server: str = SERVICE,
+    workers: int = 1,
+    batching: bool | None = True,
+) -> pd.DataFrame:
+    """Add a load test measured on its own to a table of :func:`compare_servers`.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table of :func:`compare_servers`.
+    run : pandas.DataFrame
+        What :func:`~prodml_workshop.scaling.load_test` returned for that server.
+    server : str, default="BentoML service"
+        The server tested: :data:`SERVICE` or :data:`BARE_APP`.
+    workers : int, default=1
+        Its worker processes.
+    batching : bool or None, default=True
+        Whether the service batched requests; ``None`` for the bare app.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new table with the run's rows, by number of workers, the bare app first, then the
+        service with batching on, then off.
+
+    Raises
+    ------
+    ValueError
+        If ``run`` lacks a column of ``table``.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"server": [BARE_APP], "workers": [1], "batching": [None],
+    ...                       "rps": [220.0]})
+    >>> add_run(table, pd.DataFrame({"rps": [577.0]}), batching=True)
+                server  workers batching    rps
+    0   bare Starlette        1     None  220.0
+    1  BentoML service        1     True  577.0
+    """
+    labelled = _labelled(run, server, workers, batching)
+    missing = [c for c in table.columns if c not in labelled.columns]
+    if missing:
+        raise ValueError(
+            f"The run lacks the columns {missing} of the table: pass what load_test returned."
+        )
+    combined = pd.concat([table, labelled[table.columns]], ignore_index=True)
+    order = pd.DataFrame(
+        {
+            "workers": combined["workers"],
+            "service": combined["server"] != BARE_APP,
+            "off": combined["batching"].eq(False),
+        }
+    )
+    return combined.loc[order.sort_values(list(order.columns), kind="stable").index].reset_index(
+        drop=True
+    )
+
+
+def _describe(server: str, workers: int, batching: bool | None) -> str:
+    if server == BARE_APP:
+        return f"bare Starlette, {workers} worker(s)"
+    return f"BentoML, batching {'on' if batching else 'off'}, {workers} worker(s)"
+
+
+def requests_per_second(
+    table: pd.DataFrame, server: str, *, workers: int = 1, batching: bool | None = None
+) -> float:
+    """Return the requests per second of one configuration in a table of :func:`compare_servers`.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table of :func:`compare_servers` (with :func:`add_run`'s rows).
+    server : str
+        :data:`SERVICE` (``"BentoML service"``) or :data:`BARE_APP` (``"bare Starlette"``).
+    workers : int, default=1
+        Its worker processes.
+    batching : bool or None, default=None
+        Whether the service batched requests; ``None`` for the bare app.
+
+    Returns
+    -------
+    float
+        The ``rps`` of that configuration's row.
+
+    Raises
+    ------
+    ValueError
+        If the table holds no row, or several rows, of that configuration; the message lists
+        the configurations it holds.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"server": [BARE_APP, SERVICE, SERVICE], "workers": [1, 1, 1],
+    ...                       "batching": [None, True, False], "rps": [220.0, 577.0, 123.0]})
+    >>> requests_per_second(table, SERVICE, batching=True)
+    577.0
+    >>> requests_per_second(table, BARE_APP)
+    220.0
+    """
+    same_batching = table["batching"].isna() if batching is None else table["batching"].eq(batching)
+    rows = table[(table["server"] == server) & (table["workers"] == workers) & same_batching]
+    if len(rows) != 1:
+        held = "; ".join(_describe(*row) for row in table[_CONFIGURATION].itertuples(index=False))
+        raise ValueError(
+            f"The table holds {len(rows)} runs of {_describe(server, workers, batching)}, "
+            f"not one; it holds: {held}."
+        )
+    return float(rows["rps"].iloc[0])
 
 
 def plot_servers(table: pd.DataFrame, ax: Any = None) -> Any:
@@ -171,8 +303,8 @@ def plot_servers(table: pd.DataFrame, ax: Any = None) -> Any:
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 0.5 + 0.5 * len(table)))
-    labels = [_label(row) for _, row in table.iterrows()]
-    colors = ["tab:gray" if s == "bare Starlette" else "tab:blue" for s in table["server"]]
+    labels = [_describe(*row) for row in table[_CONFIGURATION].itertuples(index=False)]
+    colors = ["tab:gray" if s == BARE_APP else "tab:blue" for s in table["server"]]
     bars = ax.barh(labels, table["rps"], color=colors)
     ax.bar_label(bars, labels=[f"p95 {p:.0f} ms" for p in table["p95_ms"]], padding=3)
     ax.invert_yaxis()

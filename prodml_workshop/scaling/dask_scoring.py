@@ -32,7 +32,6 @@ import pandas as pd
 
 __all__ = [
     "ScoringResult",
-    "compare_scoring",
     "local_cluster",
     "make_scoring_dataset",
     "score_in_process",
@@ -369,62 +368,4 @@ def score_in_process(model_dir: str | Path, parquet_dir: str | Path) -> ScoringR
         n_partitions=len(files),
         model_loads=1,
         dashboard_link=None,
-    )
-
-
-def compare_scoring(
-    model_dir: str | Path,
-    parquet_dir: str | Path,
-    *,
-    n_workers: tuple[int, ...] = (1, 2),
-    memory_limit: str = "1GiB",
-) -> pd.DataFrame:
-    """Score the same files with a plain loop and with Dask clusters of several sizes.
-
-    Expect one Dask worker to be slower than the loop (every task is scheduled, run in
-    another process and its result sent back) and two workers on two cores to be about 1.7x
-    faster than one. Dask pays off with cores, and machines, that one process cannot use.
-
-    Parameters
-    ----------
-    model_dir : str or pathlib.Path
-        A model package.
-    parquet_dir : str or pathlib.Path
-        A folder of ``.parquet`` files.
-    n_workers : tuple of int, default=(1, 2)
-        The ``LocalCluster`` sizes to try, each started and closed in turn.
-    memory_limit : str, default="1GiB"
-        Memory per worker.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per run: ``runner``, ``workers``, ``rows``, ``partitions``, ``seconds``,
-        ``rows_per_s``, ``model_loads``, ``speedup`` (the loop's time over this run's) and
-        ``same_predictions`` (identical to the loop's, row for row).
-
-    Examples
-    --------
-    >>> compare_scoring(model_dir, "data/penguins-1m")  # doctest: +SKIP
-    """
-    baseline = score_in_process(model_dir, parquet_dir)
-    runs = [("single-process loop", baseline)]
-    for n in n_workers:
-        result = score_parquet(model_dir, parquet_dir, n_workers=n, memory_limit=memory_limit)
-        runs.append((f"Dask, {n} worker{'s' * (n > 1)}", result))
-    return pd.DataFrame(
-        [
-            {
-                "runner": runner,
-                "workers": result.n_workers,
-                "rows": len(result.predictions),
-                "partitions": result.n_partitions,
-                "seconds": result.seconds,
-                "rows_per_s": result.rows_per_s,
-                "model_loads": result.model_loads,
-                "speedup": baseline.seconds / result.seconds,
-                "same_predictions": result.predictions.equals(baseline.predictions),
-            }
-            for runner, result in runs
-        ]
     )
