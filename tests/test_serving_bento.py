@@ -1,14 +1,62 @@
-"""bentofile.yaml: `bentoml build` makes a Bento of the service without the network."""
+"""bentofile.yaml: `bentoml build` packs the model package, and the Bento serves on its own.
 
+Every build runs offline (downloads fail at once) in a BentoML home of its own under tmp_path.
+"""
+
+import json
 import os
+import shutil
 import subprocess
 import sys
 
+import numpy as np
+import pandas as pd
+import pytest
+import requests
 import yaml
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.tree import DecisionTreeClassifier
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
-from prodml_workshop.packaging import save_model
+from prodml_workshop.environment import free_port
+from prodml_workshop.packaging import load_model, read_manifest, save_model
 from prodml_workshop.packaging.demo import penguin_pipeline
+from prodml_workshop.serving import WatchedServer, serve_bento, to_records
+from prodml_workshop.serving.model_store import JAVA_PACKAGE, model_tag
+
+_OFFLINE = "http://127.0.0.1:9"  # any download attempt fails at once
+
+
+def _bentoml(args, home, cwd, **env):
+    environment = {
+        **os.environ,
+        "BENTOML_HOME": str(home),
+        "BENTOML_DO_NOT_TRACK": "true",
+        "HTTP_PROXY": _OFFLINE,
+        "HTTPS_PROXY": _OFFLINE,
+        "NO_PROXY": "",
+        "PIP_NO_INDEX": "1",
+        "UV_OFFLINE": "1",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bentoml", *args],
+        cwd=cwd, env=environment, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def _build(root, home, **env):
+    build = _bentoml(["build", str(root)], home, root, **env)
+    assert build.returncode == 0, build.stdout + build.stderr
+    [bento] = [p for p in (home / "bentos" / "prodml-model-service").iterdir()
+               if p.name != "latest"]  # fmt: skip
+    return bento
+
+
+def _model_tags(bento):
+    info = yaml.safe_load((bento / "bento.yaml").read_text())
+    [service] = info["services"]
+    return [model["tag"] for model in service["models"]]
 
 
 def test_bentoml_build_works_offline_and_the_bento_holds_the_service(root, tmp_path):
@@ -18,25 +66,7 @@ def test_bentoml_build_works_offline_and_the_bento_holds_the_service(root, tmp_p
         penguin_pipeline().fit(X, penguins["species"]), tmp_path / "model", format="skops",
         sample_input=X.head(),
     )  # fmt: skip
-    offline = "http://127.0.0.1:9"  # any download attempt fails at once
-    env = {
-        **os.environ,
-        "BENTOML_HOME": str(tmp_path / "bentoml"),
-        "BENTOML_DO_NOT_TRACK": "true",
-        "PRODML_MODEL_DIR": str(package),
-        "HTTP_PROXY": offline,
-        "HTTPS_PROXY": offline,
-        "NO_PROXY": "",
-        "PIP_NO_INDEX": "1",
-        "UV_OFFLINE": "1",
-    }
-    build = subprocess.run(
-        [sys.executable, "-m", "bentoml", "build", str(root)],
-        cwd=root, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert build.returncode == 0, build.stdout + build.stderr
-    [bento] = [p for p in (tmp_path / "bentoml" / "bentos" / "prodml-model-service").iterdir()
-               if p.name != "latest"]  # fmt: skip
+    bento = _build(root, tmp_path / "bentoml", PRODML_MODEL_DIR=str(package))
     info = yaml.safe_load((bento / "bento.yaml").read_text())
     assert info["service"] == "prodml_workshop.serving.service:ModelService"
     assert {route["name"] for route in info["schema"]["routes"]} == {"predict", "predict_proba"}
@@ -45,3 +75,103 @@ def test_bentoml_build_works_offline_and_the_bento_holds_the_service(root, tmp_p
     assert not list((bento / "src").rglob("__pycache__"))
     requirements = (bento / "env" / "python" / "requirements.txt").read_text().splitlines()
     assert {"bentoml==1.4.40", "scikit-learn==1.9.0", "skops==0.16.0"} <= set(requirements)
+    # The Bento carries the model: it lists it, and the model store holds the package.
+    assert _model_tags(bento) == [model_tag(package)]
+    name, version = model_tag(package).split(":")
+    stored = tmp_path / "bentoml" / "models" / name / version
+    assert read_manifest(stored) == read_manifest(package)
+    assert JAVA_PACKAGE not in (bento / "env" / "docker" / "Dockerfile").read_text()
+
+
+@pytest.fixture(scope="module")
+def forest(root, tmp_path_factory):
+    """A Bento of a random forest on columns with spaces in their names: not the penguins."""
+    folder = tmp_path_factory.mktemp("forest")
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.normal(size=(120, 3)), columns=["wind speed", "rain (mm)", "temp max"])
+    y = np.where(X["rain (mm)"] > 0.5, "rain", np.where(X["temp max"] > 0, "sun", "fog"))
+    model = RandomForestClassifier(n_estimators=12, max_depth=5, random_state=0).fit(X, y)
+    package = save_model(model, folder / "weather forest", format="skops", sample_input=X.head())
+    home = folder / "bentoml"
+    bento = _build(root, home, PRODML_MODEL_DIR=str(package))
+    return {"home": home, "bento": bento, "tag": f"prodml-model-service:{bento.name}",
+            "package": package, "model": load_model(package), "X": X}  # fmt: skip
+
+
+def test_the_bento_lists_its_model_and_bentoml_models_list_shows_it(forest, tmp_path):
+    assert _model_tags(forest["bento"]) == [model_tag(forest["package"])]
+    listed = _bentoml(["models", "list", "-o", "json"], forest["home"], tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert model_tag(forest["package"]) in [model["tag"] for model in json.loads(listed.stdout)]
+
+
+def test_serve_bento_serves_the_model_the_bento_was_built_with(forest, tmp_path):
+    X, model = forest["X"], forest["model"]
+    with serve_bento(forest["tag"], bentoml_home=forest["home"], log_db=tmp_path / "l.db") as s:
+        assert s.bento == forest["tag"] and s.model_dir is None
+        assert s.client.predict(records=to_records(X)) == model.predict(X).tolist()
+        metadata = requests.get(f"{s.url}/metadata", timeout=10).json()
+        assert metadata == read_manifest(forest["package"])
+
+
+def _can_hide_folders():
+    return sys.platform.startswith("linux") and os.geteuid() == 0 and shutil.which("unshare")
+
+
+@pytest.mark.skipif(not _can_hide_folders(), reason="hiding the checkout needs root and unshare")
+def test_a_built_bento_serves_from_an_empty_folder_without_the_checkout(forest, root, tmp_path):
+    # In a mount namespace of its own, the server sees an empty folder where the checkout's
+    # package is (the editable install points there), runs from an empty folder, and has
+    # neither PRODML_MODEL_DIR nor PYTHONPATH: only the Bento store is left to serve from.
+    empty, workdir = tmp_path / "empty", tmp_path / "workdir"
+    empty.mkdir()
+    workdir.mkdir()
+    checkout = root / "prodml_workshop"
+    port = free_port("127.0.0.1")
+    script = (
+        f'mount --bind {empty} {checkout} && test -z "$(ls -A {checkout})" && '
+        f"exec env -u PRODML_MODEL_DIR -u PYTHONPATH {sys.executable} -m bentoml serve "
+        f"{forest['tag']} --host 127.0.0.1 --port {port}"
+    )
+    env = {"BENTOML_HOME": str(forest["home"]), "PRODML_LOG_DB": str(tmp_path / "log.db")}
+    command = ["unshare", "-m", "sh", "-c", script]
+    with WatchedServer(command, host="127.0.0.1", port=port, env=env, cwd=workdir) as server:
+        server.wait_until_ready(90)
+        X, model = forest["X"], forest["model"]
+        response = requests.post(f"{server.url}/predict", json={"records": to_records(X)},
+                                 timeout=30)  # fmt: skip
+        assert response.status_code == 200, response.text
+        assert response.json() == model.predict(X).tolist()
+    assert list(workdir.iterdir()) == []  # it wrote nothing where it ran (the log is elsewhere)
+
+
+def test_bentoml_build_without_a_model_dir_packs_the_default_model(root, tmp_path):
+    home = tmp_path / "bentoml"
+    bento = _build(root, home, PRODML_MODEL_DIR="", XDG_CACHE_HOME=str(tmp_path / "cache"))
+    [tag] = _model_tags(bento)
+    assert tag.startswith("penguins-skops-sklearn")
+    default = next((tmp_path / "cache" / "prodml-workshop" / "models").iterdir())
+    assert tag == model_tag(default)
+
+
+def test_a_pmml_bento_installs_a_java_runtime(root, tmp_path):
+    X = load_penguins()[["bill_length_mm", "flipper_length_mm"]].dropna()
+    y = (X["flipper_length_mm"] > 200).astype(int)
+    package = save_model(DecisionTreeClassifier(max_depth=3).fit(X, y), tmp_path / "tree",
+                         format="pmml", sample_input=X.head())  # fmt: skip
+    bento = _build(root, tmp_path / "bentoml", PRODML_MODEL_DIR=str(package))
+    info = yaml.safe_load((bento / "bento.yaml").read_text())
+    assert any(JAVA_PACKAGE in command for command in info["image"]["commands"])
+    assert JAVA_PACKAGE in (bento / "env" / "docker" / "Dockerfile").read_text()
+
+
+def test_bentoml_build_refuses_a_package_it_cannot_serve(root, tmp_path):
+    X = load_penguins()[["bill_length_mm", "flipper_length_mm"]].dropna()
+    y = (X["flipper_length_mm"] > 200).astype(int)
+    package = save_model(DecisionTreeClassifier(max_depth=3).fit(X, y), tmp_path / "tree",
+                         format="pickle", sample_input=X.head())  # fmt: skip
+    build = _bentoml(["build", str(root)], tmp_path / "bentoml", root,
+                     PRODML_MODEL_DIR=str(package))  # fmt: skip
+    assert build.returncode == 1
+    assert f"prodml-workshop: cannot serve {package}: UntrustedFormatError: " in build.stderr
+    assert not (tmp_path / "bentoml" / "bentos" / "prodml-model-service").exists()

@@ -5,8 +5,9 @@
 ``POST /predict_proba`` (classifiers with probabilities) and ``GET /metadata``, besides
 BentoML's ``/readyz``, ``/livez``, ``/metrics`` and ``/docs``. Requests are validated against
 the package's input schema; every prediction is appended to an SQLite log (``PRODML_LOG_DB``).
-From a notebook, :func:`serve` starts and always stops the server; :func:`read_log` reads the
-log for the monitoring session.
+From a notebook, :func:`serve` starts and always stops the server (:func:`serve_bento`, a
+built Bento, which carries its model); :func:`read_log` reads the log for the monitoring
+session.
 
 Examples
 --------
@@ -18,7 +19,7 @@ Examples
 """
 
 from .default_model import default_model_dir
-from .launcher import ModelServer, ServerStartError, WatchedServer, serve
+from .launcher import ModelServer, ServerStartError, WatchedServer, serve, serve_bento
 from .prediction_log import PredictionLog, model_version, read_log
 from .validation import MAX_RECORDS, to_records
 
@@ -32,5 +33,6 @@ __all__ = [
     "model_version",
     "read_log",
     "serve",
+    "serve_bento",
     "to_records",
 ]

@@ -4,7 +4,8 @@
 subprocess, on a free port of 127.0.0.1, under a watchdog (see :mod:`.watchdog`) that stops
 the server's whole process tree when the server is stopped, when the ``with`` block ends
 (also by an exception or an interrupted kernel), when the interpreter exits, or when the
-kernel is killed or restarted. No server is left behind holding a port.
+kernel is killed or restarted. No server is left behind holding a port. :func:`serve_bento`
+does the same for a built Bento: ``bentoml serve <bento tag>``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from prodml_workshop.environment import free_port
 
 from .prediction_log import DEFAULT_LOG_NAME
 
-__all__ = ["ModelServer", "ServerStartError", "WatchedServer", "serve"]
+__all__ = ["ModelServer", "ServerStartError", "WatchedServer", "serve", "serve_bento"]
 
 _SERVICE = "prodml_workshop.serving.service:ModelService"
 _WATCHDOG = Path(__file__).with_name("watchdog.py")
@@ -198,7 +199,8 @@ class WatchedServer:
 class ModelServer(WatchedServer):
     """A running model server: its URL, a client, its log. Stop it with :meth:`stop`.
 
-    Made by :func:`serve`; use it as a context manager so that it always stops.
+    Made by :func:`serve` (the service of the source, serving a model package) or
+    :func:`serve_bento` (a built Bento); use it as a context manager so that it always stops.
 
     Attributes
     ----------
@@ -206,8 +208,11 @@ class ModelServer(WatchedServer):
         E.g. ``"http://127.0.0.1:50123"``.
     port : int
         The port it listens on.
-    model_dir : pathlib.Path
-        The model package it serves.
+    model_dir : pathlib.Path or None
+        The model package it serves; ``None`` for a Bento, which serves its own model.
+    bento : str or None
+        The tag of the Bento it serves, e.g. ``"prodml-model-service:latest"``; ``None``
+        when it serves the source's service.
     log_db : pathlib.Path
         Its prediction log (read it with :func:`~prodml_workshop.serving.read_log`).
     """
@@ -215,15 +220,18 @@ class ModelServer(WatchedServer):
     def __init__(
         self,
         *,
-        model_dir: Path,
+        model_dir: Path | None,
         log_db: Path,
         host: str,
         port: int,
         workers: int,
         batching: bool,
         grace: float,
+        bento: str | None = None,
+        bentoml_home: Path | None = None,
     ) -> None:
         self.model_dir = model_dir
+        self.bento = bento
         self.log_db = log_db
         self._client: Any = None
         options = [
@@ -231,20 +239,24 @@ class ModelServer(WatchedServer):
             f"services.ModelService.workers={workers}",
         ]
         env = {
-            "PRODML_MODEL_DIR": str(model_dir),
             "PRODML_LOG_DB": str(log_db),
             "PRODML_BATCHING": "1" if batching else "0",
             "BENTOML_CONFIG_OPTIONS": " ".join(filter(None, options)),
         }
+        if model_dir is not None:
+            env["PRODML_MODEL_DIR"] = str(model_dir)
+        if bentoml_home is not None:
+            env["BENTOML_HOME"] = str(bentoml_home)
         command = [
-            sys.executable, "-m", "bentoml", "serve", _SERVICE,
+            sys.executable, "-m", "bentoml", "serve", bento or _SERVICE,
             "--host", host, "--port", str(port),
         ]  # fmt: skip
         super().__init__(command, host=host, port=port, env=env, grace=grace)
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
-        return f"ModelServer(url={self.url!r}, model_dir='{self.model_dir}', {state})"
+        serves = f"bento={self.bento!r}" if self.bento else f"model_dir='{self.model_dir}'"
+        return f"ModelServer(url={self.url!r}, {serves}, {state})"
 
     def __enter__(self) -> ModelServer:
         return self
@@ -329,6 +341,81 @@ def serve(
         model_dir = default_model_dir()
     server = ModelServer(
         model_dir=Path(model_dir).expanduser().resolve(),
+        log_db=Path(log_db or DEFAULT_LOG_NAME).expanduser().resolve(),
+        host=host,
+        port=port or free_port(host),
+        workers=workers,
+        batching=batching,
+        grace=grace,
+    )
+    server.wait_until_ready(timeout)
+    return server
+
+
+def serve_bento(
+    bento: str,
+    *,
+    bentoml_home: str | Path | None = None,
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    workers: int = 1,
+    batching: bool = True,
+    log_db: str | Path | None = None,
+    timeout: float = 60.0,
+    grace: float = 10.0,
+) -> ModelServer:
+    """Start a built Bento (``bentoml serve <bento>``) and wait until it is ready.
+
+    The Bento serves the model it was built with, from BentoML's model store; it needs
+    neither ``PRODML_MODEL_DIR`` nor this checkout, only the store.
+
+    Parameters
+    ----------
+    bento : str
+        The Bento's tag, e.g. ``"prodml-model-service:latest"`` (what ``bentoml build``
+        printed).
+    bentoml_home : str or pathlib.Path, default=None
+        The BentoML home holding the Bento and its model (``bentos/`` and ``models/``);
+        ``$BENTOML_HOME`` or ``~/bentoml`` when ``None``. The server keeps its metrics there
+        too, so serve one Bento of a home at a time.
+    port : int, default=None
+        A free port is chosen when ``None``.
+    host : str, default="127.0.0.1"
+        The interface to listen on.
+    workers : int, default=1
+        Worker processes.
+    batching : bool, default=True
+        Adaptive batching, as for :func:`serve`.
+    log_db : str or pathlib.Path, default=None
+        The prediction log; ``prediction_log.sqlite`` in the current folder when ``None``.
+    timeout : float, default=60.0
+        Seconds to wait for ``GET /readyz`` to answer 200.
+    grace : float, default=10.0
+        Seconds the server has to stop after SIGTERM before it is killed.
+
+    Returns
+    -------
+    ModelServer
+        Running, with ``bento`` set; also a context manager that stops it on exit.
+
+    Raises
+    ------
+    ServerStartError
+        If the server exits before it is ready (e.g. no such Bento in the store) or is not
+        ready within ``timeout``; the message holds its log.
+
+    Examples
+    --------
+    >>> from prodml_workshop.serving import serve_bento
+    >>> with serve_bento("prodml-model-service:latest") as server:  # doctest: +SKIP
+    ...     print(server.client.predict(records=records))
+    ['Adelie', 'Gentoo']
+    """
+    home = bentoml_home or os.environ.get("BENTOML_HOME") or Path.home() / "bentoml"
+    server = ModelServer(
+        model_dir=None,
+        bento=bento,
+        bentoml_home=Path(home).expanduser().resolve(),
         log_db=Path(log_db or DEFAULT_LOG_NAME).expanduser().resolve(),
         host=host,
         port=port or free_port(host),

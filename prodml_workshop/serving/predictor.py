@@ -90,7 +90,7 @@ class BatchPredictor:
             outputs = self._predict_per_request(endpoint, records)
         latency_ms = (time.perf_counter() - start) * 1000
         rows = [
-            (record.request_id, record.model_dump(), output)
+            (record.request_id, record.model_dump(by_alias=True), output)
             for record, output in zip(records, outputs, strict=True)
             if not isinstance(output, Refusal)
         ]

@@ -1,11 +1,14 @@
 """The BentoML service: ``bentoml serve prodml_workshop.serving.service:ModelService``.
 
 It serves the model package named by ``PRODML_MODEL_DIR`` (the default penguin model when
-unset) and logs every prediction to ``PRODML_LOG_DB`` (``prediction_log.sqlite`` in the
-working folder when unset). ``PRODML_BATCHING=0`` turns adaptive batching off, so that every
-request is its own model call (the scaling session compares both). The request types are
-built from the package's manifest when this module is imported, so the OpenAPI page
-(``/docs``) shows, and the server enforces, the features of the model being served.
+unset; a Bento's own model when run from a Bento) and logs every prediction to
+``PRODML_LOG_DB`` (``prediction_log.sqlite`` in the working folder when unset).
+``PRODML_BATCHING=0`` turns adaptive batching off, so that every request is its own model call
+(the scaling session compares both). When this module is imported, the package is copied into
+BentoML's model store and checked (see :mod:`.startup`), and the request types are built from
+its manifest, so the OpenAPI page (``/docs``) shows, and the server enforces, the features of
+the model being served. The service declares the stored model as a class attribute, so
+``bentoml build`` packs it into the Bento.
 """
 
 from __future__ import annotations
@@ -14,34 +17,41 @@ import os
 
 import bentoml
 
-from prodml_workshop.packaging import load_model, read_manifest
+from prodml_workshop.packaging import load_model
 
-from .default_model import model_dir_from_env
 from .metadata import metadata_app
 from .middleware import RequestGuard
+from .model_store import bento_image
 from .prediction_log import PredictionLog, log_path_from_env
 from .predictor import BatchPredictor
 from .responses import label_type, outputs_spec
+from .startup import served_model
 from .validation import record_model, records_type
 
-__all__ = ["BATCHING", "MANIFEST", "MODEL_DIR", "ModelService"]
+__all__ = ["BATCHING", "MANIFEST", "MODEL_DIR", "SERVED", "ModelService"]
 
-#: The model package served, and its manifest, from which the request types are built.
-MODEL_DIR = model_dir_from_env()
-MANIFEST = read_manifest(MODEL_DIR)
+#: The model served: its tag and folder in BentoML's model store, and its manifest.
+SERVED = served_model()
+#: The served package's folder (in the model store) and manifest; the request types come
+#: from the manifest.
+MODEL_DIR = SERVED.path
+MANIFEST = SERVED.manifest
 Records = records_type(record_model(MANIFEST))
 Label = label_type(MANIFEST)
 #: Whether concurrent requests are merged into one model call (``PRODML_BATCHING`` != "0").
 BATCHING = os.environ.get("PRODML_BATCHING", "1") != "0"
 
 
-@bentoml.service(traffic={"timeout": 30})
+@bentoml.service(traffic={"timeout": 30}, image=bento_image(MANIFEST))
 @bentoml.asgi_app(metadata_app(MANIFEST), path="/")
 class ModelService:
     """Predictions of one model package, validated against its manifest and logged."""
 
+    #: The package in BentoML's model store; ``bentoml build`` packs it into the Bento.
+    bento_model = bentoml.models.BentoModel(SERVED.tag)
+
     def __init__(self) -> None:
-        self.model = load_model(MODEL_DIR)
+        self.model = load_model(self.bento_model.path)
         self.predictor = BatchPredictor(self.model, PredictionLog(log_path_from_env()))
 
     @bentoml.api(

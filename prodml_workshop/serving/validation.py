@@ -66,7 +66,7 @@ _JSON_TYPES: dict[str, Any] = {
 class Record(BaseModel):
     """Base class of the record models; remembers the request a record came in with."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, protected_namespaces=())
     _request_id: str = PrivateAttr(default="")
 
     @property
@@ -142,7 +142,19 @@ def record_model(manifest: dict[str, Any]) -> type[Record]:
     >>> record_model(manifest)(island="Dream", mass=None)
     InputRecord(island='Dream', mass=None)
     """
-    fields = {name: (_JSON_TYPES[dtype], ...) for name, dtype in features(manifest)}
+    names = features(manifest)
+    fields: dict[str, Any] = {}
+    for i, (name, dtype) in enumerate(names):
+        if name.startswith("_") or hasattr(Record, name):
+            # pydantic keeps names starting with "_" private, and a field must not hide a
+            # member of the record (e.g. a column "copy" or "request_id"): such a feature is
+            # a field of another name that reads and writes the feature's name (its alias).
+            field = f"feature_{i}"
+            while field in fields or any(field == n for n, _ in names):
+                field += "_"
+            fields[field] = (_JSON_TYPES[dtype], Field(alias=name))
+        else:
+            fields[name] = (_JSON_TYPES[dtype], ...)
     return create_model("InputRecord", __base__=Record, __module__=__name__, **fields)
 
 
@@ -212,7 +224,8 @@ def records_to_input(records: list[Record], manifest: dict[str, Any]) -> Any:
     np.True_
     """
     names = features(manifest)
-    frame = pd.DataFrame([record.model_dump() for record in records], columns=[n for n, _ in names])
+    rows = [record.model_dump(by_alias=True) for record in records]
+    frame = pd.DataFrame(rows, columns=[n for n, _ in names])
     for name, dtype in names:
         if dtype == "string":
             column = frame[name].astype(object)
