@@ -116,3 +116,28 @@ def test_to_records_sends_missing_values_as_none():
     frame = pd.DataFrame({"island": ["Dream", np.nan], "mass": [np.float64(3.5), np.nan]})
     assert to_records(frame) == [{"island": "Dream", "mass": 3.5}, {"island": None, "mass": None}]
     assert type(to_records(frame)[0]["mass"]) is float
+
+
+def test_any_column_name_is_a_feature_spaces_underscores_and_record_members_included():
+    names = ["bill length (mm)", "_id", "copy", "request_id", "model_config", "feature_1"]
+    manifest = {
+        "input_schema": {
+            "type": "dataframe",
+            "columns": [{"name": name, "dtype": "float"} for name in names],
+        }
+    }
+    Record = record_model(manifest)
+    assert Record.model_json_schema()["required"] == names  # the OpenAPI page shows them
+    record = dict(zip(names, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], strict=True))
+    token = REQUEST_ID.set("req-7")
+    try:
+        [validated] = TypeAdapter(records_type(Record)).validate_python(record)
+    finally:
+        REQUEST_ID.reset(token)
+    assert validated.request_id == "req-7"  # a feature named request_id does not hide it
+    assert validated.model_dump(by_alias=True) == record
+    frame = records_to_input([validated], manifest)
+    assert frame.columns.tolist() == names and frame.iloc[0].tolist() == list(record.values())
+    renamed = {**{k: v for k, v in record.items() if k != "copy"}, "feature_2": 3.0}
+    with pytest.raises(ValidationError, match="feature_2"):  # only the feature names count
+        Record.model_validate(renamed)

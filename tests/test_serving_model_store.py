@@ -1,0 +1,55 @@
+"""The served package in BentoML's model store: stored once, under a valid tag, manifest kept.
+
+BentoML picks its store when first used in a process, so storing runs in a subprocess with a
+BentoML home of its own.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import Ridge
+
+from prodml_workshop.packaging import read_manifest, save_model
+from prodml_workshop.serving.model_store import model_tag
+from prodml_workshop.serving.prediction_log import model_version
+
+_STORE_TWICE = """
+import json, sys, bentoml
+from prodml_workshop.serving.model_store import store_package
+tags = [store_package(sys.argv[1]) for _ in range(2)]
+model = bentoml.models.get(tags[0])
+print(json.dumps({"tags": tags, "path": model.path, "labels": model.info.labels,
+                  "versions": [str(m.tag) for m in bentoml.models.list()]}))
+"""
+
+
+def test_a_package_is_stored_once_under_its_version_with_its_files(tmp_path):
+    X = pd.DataFrame(np.arange(12.0).reshape(6, 2), columns=["Rain Today", "wind/speed"])
+    package = save_model(
+        Ridge().fit(X, X.sum(axis=1)), tmp_path / "My Ridge (v2)", format="skops",
+        sample_input=X,
+    )  # fmt: skip
+    env = {**os.environ, "BENTOML_HOME": str(tmp_path / "bentoml"), "BENTOML_DO_NOT_TRACK": "1"}
+    run = subprocess.run(
+        [sys.executable, "-c", _STORE_TWICE, str(package)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    stored = json.loads(run.stdout)
+    tag = f"my-ridge-v2:{model_version(read_manifest(package))}"
+    assert model_tag(package) == tag
+    assert stored["tags"] == [tag, tag] and stored["versions"] == [tag]
+    assert stored["labels"] == {
+        "course": "prodml-workshop",
+        "format": "skops",
+        "task": "regression",
+    }
+    assert read_manifest(stored["path"]) == read_manifest(package)
+    assert (package / "model.skops").read_bytes() == (
+        Path(stored["path"]) / "model.skops"
+    ).read_bytes()
