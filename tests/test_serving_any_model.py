@@ -3,7 +3,8 @@
 Each case is a model family and format the course does not serve, on data it does not use:
 a random forest (skops) with integer classes and column names with spaces, a gradient
 boosting regressor (skops) fitted on a numpy array, PyTorch modules (safetensors from a
-DataFrame, torch weights from an array), an ONNX pipeline and a PMML decision tree. Each runs
+DataFrame, torch weights from a tensor, ONNX from an array: features x0, x1, ...), an ONNX
+pipeline and a PMML decision tree. Each runs
 on a real server (one at a time: the fixture is torn down before the next case starts), and
 the server must answer exactly what the package answers in-process.
 """
@@ -79,13 +80,22 @@ def _torch_from_a_frame(folder):
     ), X  # fmt: skip
 
 
-def _torch_regressor_from_an_array(folder):
-    X = _RNG.normal(size=(_N, 5)).astype(np.float32)
-    y = X.sum(axis=1)
-    module = _train(PenguinNet(n_features=5, n_outputs=1), X, y, classification=False)
+def _torch_regressor_from_a_tensor(folder):
+    X = torch.randn(_N, 5, generator=torch.Generator().manual_seed(1))
+    module = _train(PenguinNet(n_features=5, n_outputs=1), X, X.sum(dim=1), classification=False)
     return save_model(
         module, folder, format="torch", sample_input=X[:5],
         init_kwargs={"n_features": 5, "n_outputs": 1},
+    ), X.numpy()  # fmt: skip
+
+
+def _torch_exported_to_onnx(folder):
+    X = _RNG.normal(size=(_N, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)
+    module = _train(PenguinNet(n_features=4, n_outputs=3), X, y, classification=True)
+    return save_model(
+        module, folder, format="onnx", sample_input=X[:5],
+        init_kwargs={"n_features": 4, "n_outputs": 3},
     ), X  # fmt: skip
 
 
@@ -112,7 +122,8 @@ _CASES = {
     "random forest, skops, int classes, spaces in names": _random_forest,
     "gradient boosting regressor, skops, numpy array": _boosting_on_an_array,
     "torch classifier, safetensors, DataFrame": _torch_from_a_frame,
-    "torch regressor, torch weights, numpy array": _torch_regressor_from_an_array,
+    "torch regressor, torch weights, tensor": _torch_regressor_from_a_tensor,
+    "torch classifier exported to onnx, numpy array": _torch_exported_to_onnx,
     "onnx pipeline with a ColumnTransformer, string classes": _onnx_pipeline,
     "pmml decision tree": _pmml_tree,
 }
