@@ -105,8 +105,12 @@ def test_the_bento_lists_its_model_and_bentoml_models_list_shows_it(forest, tmp_
     assert model_tag(forest["package"]) in [model["tag"] for model in json.loads(listed.stdout)]
 
 
-def test_serve_bento_serves_the_model_the_bento_was_built_with(forest, tmp_path):
+def test_serve_bento_serves_the_model_the_bento_was_built_with(forest, tmp_path, monkeypatch):
     X, model = forest["X"], forest["model"]
+    # A Bento serves its own model, whatever PRODML_MODEL_DIR names (here: a package that
+    # the service would refuse).
+    other = save_model(model.predictor, tmp_path / "other", format="pickle", sample_input=X)
+    monkeypatch.setenv("PRODML_MODEL_DIR", str(other))
     with serve_bento(forest["tag"], bentoml_home=forest["home"], log_db=tmp_path / "l.db") as s:
         assert s.bento == forest["tag"] and s.model_dir is None
         assert s.client.predict(records=to_records(X)) == model.predict(X).tolist()

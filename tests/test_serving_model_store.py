@@ -19,16 +19,18 @@ from prodml_workshop.serving.model_store import model_tag
 from prodml_workshop.serving.prediction_log import model_version
 
 _STORE_TWICE = """
-import json, sys, bentoml
+import json, pathlib, sys, bentoml
 from prodml_workshop.serving.model_store import store_package
 tags = [store_package(sys.argv[1]) for _ in range(2)]
 model = bentoml.models.get(tags[0])
+pathlib.Path(model.path, "model.skops").write_bytes(b"damaged")
+tags.append(store_package(sys.argv[1]))  # stores the package again over the damaged copy
 print(json.dumps({"tags": tags, "path": model.path, "labels": model.info.labels,
                   "versions": [str(m.tag) for m in bentoml.models.list()]}))
 """
 
 
-def test_a_package_is_stored_once_under_its_version_with_its_files(tmp_path):
+def test_a_package_is_stored_once_under_its_version_and_again_if_its_copy_is_damaged(tmp_path):
     X = pd.DataFrame(np.arange(12.0).reshape(6, 2), columns=["Rain Today", "wind/speed"])
     package = save_model(
         Ridge().fit(X, X.sum(axis=1)), tmp_path / "My Ridge (v2)", format="skops",
@@ -43,7 +45,7 @@ def test_a_package_is_stored_once_under_its_version_with_its_files(tmp_path):
     stored = json.loads(run.stdout)
     tag = f"my-ridge-v2:{model_version(read_manifest(package))}"
     assert model_tag(package) == tag
-    assert stored["tags"] == [tag, tag] and stored["versions"] == [tag]
+    assert stored["tags"] == [tag, tag, tag] and stored["versions"] == [tag]
     assert stored["labels"] == {
         "course": "prodml-workshop",
         "format": "skops",

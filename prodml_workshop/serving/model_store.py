@@ -25,7 +25,8 @@ from typing import Any
 import bentoml
 import yaml
 
-from prodml_workshop.packaging import read_manifest
+from prodml_workshop.packaging import PackagingError, read_manifest
+from prodml_workshop.packaging.checksums import verify_artifacts
 from prodml_workshop.packaging.manifest import MANIFEST_NAME
 
 from .prediction_log import model_version
@@ -80,8 +81,16 @@ def _summary(manifest: dict[str, Any]) -> dict[str, Any]:
     return {key: manifest[key] for key in keys if manifest.get(key) is not None}
 
 
+def _intact(stored: Path, manifest: dict[str, Any]) -> bool:
+    try:
+        verify_artifacts(stored, manifest["artifacts"])
+        return read_manifest(stored) == manifest
+    except PackagingError:
+        return False
+
+
 def store_package(package: str | Path) -> str:
-    """Copy a model package into BentoML's model store, unless it is there already.
+    """Copy a model package into BentoML's model store, unless it is there already, intact.
 
     The package's ``manifest.json`` and artifacts become the files of a BentoML model; its
     labels name the format and the task, its metadata summarise the manifest (``bentoml
@@ -114,12 +123,15 @@ def store_package(package: str | Path) -> str:
     """
     package = Path(package)
     tag = model_tag(package)
+    manifest = read_manifest(package)
     try:
-        bentoml.models.get(tag)
-        return tag
+        stored = Path(bentoml.models.get(tag).path)
     except bentoml.exceptions.NotFound:
         pass
-    manifest = read_manifest(package)
+    else:
+        if _intact(stored, manifest):
+            return tag
+        bentoml.models.delete(tag)  # a damaged copy (edited, or half-written): store again
     labels = {"course": "prodml-workshop", "format": manifest["format"], "task": manifest["task"]}
     with bentoml.models.create(tag, labels=labels, metadata=_summary(manifest)) as model:
         for name in [MANIFEST_NAME, *manifest["artifacts"]]:
