@@ -9,7 +9,6 @@ from __future__ import annotations
 import platform
 import re
 import shutil
-import socket
 import subprocess
 from dataclasses import dataclass
 from importlib import metadata
@@ -18,7 +17,9 @@ from pathlib import Path
 import pandas as pd
 from packaging.requirements import Requirement
 
-__all__ = ["MIN_MEMORY_BYTES", "Check", "available_memory", "check_environment", "free_port"]
+from prodml_workshop.serving.ports import free_port
+
+__all__ = ["MIN_MEMORY_BYTES", "Check", "available_memory", "check_environment"]
 
 MIN_MEMORY_BYTES = 1_500 * 2**20
 """Memory the heaviest notebook needs (a kernel with torch and scikit-learn plus one server)."""
@@ -37,19 +38,6 @@ class Check:
     found: str
     wanted: str
     ok: bool
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """Return a TCP port that is free on ``host`` right now (the OS picks it).
-
-    Examples
-    --------
-    >>> 1024 <= free_port() <= 65535
-    True
-    """
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def available_memory() -> int:

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from prodml_workshop.environment import free_port
+from prodml_workshop.serving.ports import free_port
 
 TOKEN = "workshop-test-token"
 

@@ -8,7 +8,7 @@ import requests
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.packaging import load_model, save_model
-from prodml_workshop.packaging.demo import penguin_pipeline
+from prodml_workshop.penguin_model import penguin_pipeline
 from prodml_workshop.scaling import serve_bare
 from prodml_workshop.serving import to_records
 

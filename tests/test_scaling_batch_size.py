@@ -5,7 +5,7 @@ import pytest
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.packaging import load_model, save_model
-from prodml_workshop.packaging.demo import penguin_pipeline
+from prodml_workshop.penguin_model import penguin_pipeline
 from prodml_workshop.scaling import latency_by_batch_size, plot_batch_sizes
 
 matplotlib.use("Agg")

@@ -9,7 +9,7 @@ import requests
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.packaging import save_model
-from prodml_workshop.packaging.demo import penguin_pipeline
+from prodml_workshop.penguin_model import penguin_pipeline
 from prodml_workshop.scaling import (
     BARE_APP,
     SERVICE,

@@ -7,7 +7,7 @@ import pytest
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.packaging import save_model
-from prodml_workshop.packaging.demo import penguin_pipeline
+from prodml_workshop.penguin_model import penguin_pipeline
 from prodml_workshop.scaling import (
     compare_scoring,
     local_cluster,

@@ -11,10 +11,10 @@ import psutil
 import pytest
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
-from prodml_workshop.environment import free_port
 from prodml_workshop.packaging import save_model
-from prodml_workshop.packaging.demo import penguin_pipeline
+from prodml_workshop.penguin_model import penguin_pipeline
 from prodml_workshop.scaling import load_test, penguin_payload, serve_bare
+from prodml_workshop.serving.ports import free_port
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,8 @@
 """The set-up check: pins read from installed metadata, Java, memory, a free port."""
 
-import socket
-
 import psutil
 
-from prodml_workshop.environment import available_memory, check_environment, free_port
+from prodml_workshop.setup_check import available_memory, check_environment
 
 
 def test_check_environment_passes_in_the_pinned_environment():
@@ -33,9 +31,3 @@ def test_check_environment_flags_a_version_that_misses_its_pin(tmp_path, monkeyp
 
 def test_available_memory_is_positive_and_at_most_what_the_machine_has():
     assert 0 < available_memory() <= psutil.virtual_memory().total
-
-
-def test_free_port_can_be_bound():
-    port = free_port()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", port))

@@ -183,7 +183,7 @@ class BatchingService(Question):
 def _renamed_model() -> Any:
     """A penguin pipeline that calls every species by another name: unlike any course model."""
     from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
-    from prodml_workshop.packaging.demo import penguin_pipeline
+    from prodml_workshop.penguin_model import penguin_pipeline
 
     penguins = load_penguins()
     names = {"Adelie": "Pygoscelis adeliae", "Chinstrap": "P. antarcticus", "Gentoo": "P. papua"}

@@ -45,7 +45,7 @@ from prodml_workshop.exercises.student_service import (
     serve_student_service,
 )
 from prodml_workshop.packaging import save_model
-from prodml_workshop.packaging.demo import penguin_pipeline
+from prodml_workshop.penguin_model import penguin_pipeline
 from prodml_workshop.serving import PredictionLog, ServerStartError, serve, to_records
 
 __all__ = [

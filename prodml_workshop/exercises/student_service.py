@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from prodml_workshop.environment import free_port
 from prodml_workshop.exercises.core import Incorrect, NotAttempted, assert_close
 from prodml_workshop.serving import ServerStartError, WatchedServer
+from prodml_workshop.serving.ports import free_port
 
 __all__ = ["check_square", "serve_service_file", "serve_student_service"]
 

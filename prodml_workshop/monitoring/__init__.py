@@ -20,7 +20,7 @@ DataDriftResult(dataset_drift=True, drifted=3/5, columns=['temp_max', 'temp_min'
 
 from .concept_drift import ChangeDetector, PageHinkley, detect_change, performance_by_window
 from .data_drift import DataDriftResult, default_test, detect_data_drift, infer_column_type
-from .errors import DriftInputError
+from .drift_input import DriftInputError
 from .evidently_report import evidently_drift_result, run_evidently_drift
 from .served_inputs import logged_inputs
 from .statistics import (

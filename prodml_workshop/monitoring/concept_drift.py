@@ -23,7 +23,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from .errors import DriftInputError
+from .drift_input import DriftInputError
 
 __all__ = ["ChangeDetector", "PageHinkley", "detect_change", "performance_by_window"]
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import DriftInputError
+from .drift_input import DriftInputError
 from .statistics import (
     STAT_TESTS,
     _category_counts,

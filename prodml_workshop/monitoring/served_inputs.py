@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import DriftInputError
+from .drift_input import DriftInputError
 
 __all__ = ["logged_inputs"]
 

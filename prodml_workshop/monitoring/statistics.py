@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import DriftInputError
+from .drift_input import DriftInputError
 
 __all__ = [
     "STAT_TESTS",

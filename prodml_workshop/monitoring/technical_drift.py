@@ -36,7 +36,7 @@ from prodml_workshop.packaging import (
 )
 from prodml_workshop.packaging.manifest import utc_now
 
-from .errors import DriftInputError
+from .drift_input import DriftInputError
 
 __all__ = [
     "REFERENCE_DATA",
