@@ -17,6 +17,7 @@ from prodml_workshop.packaging import read_manifest, save_model
 from prodml_workshop.production import (
     DeploymentError,
     MonitoringJob,
+    UnwatchedVersionError,
     current_server,
     deploy,
     labelled_log,
@@ -146,7 +147,7 @@ def test_monitoring_job_names_the_fix_for_an_unwatched_version(packages, traffic
     log_db = tmp_path / "log.sqlite"
     _write_log(log_db, traffic.head(7), "skops-000000000000")
     job = MonitoringJob(log_db, start=START, features=FEATURES)
-    with pytest.raises(KeyError, match=r"job\.watch\(package\)"):
+    with pytest.raises(UnwatchedVersionError, match=r"job\.watch\(package\)"):
         job.run()
     bare = shutil.copytree(packages[0], tmp_path / "bare")
     (bare / "reference.parquet").unlink()

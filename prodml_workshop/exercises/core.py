@@ -67,11 +67,11 @@ class Result:
     message: str
 
 
-class Incorrect(Exception):
-    """Raised inside a check to say what is wrong with an answer."""
+class Incorrect(AssertionError):
+    """Raised inside a check to say what is wrong with an answer: a failed assertion."""
 
 
-class NotAttempted(Exception):
+class NotAttempted(NotImplementedError):
     """Raised inside a check when the answer is still a blank or an untouched stub."""
 
 

@@ -30,7 +30,7 @@ Examples
 from .deployment import DeploymentError, current_server, deploy, undeploy
 from .drift import TEMPERATURES, to_fahrenheit
 from .feedback import labelled_log, retrain
-from .monitoring_job import Alert, MonitoringJob, seasonal_reference
+from .monitoring_job import Alert, MonitoringJob, UnwatchedVersionError, seasonal_reference
 from .plot import plot_production
 from .traffic import ReplayResult, replay
 
@@ -40,6 +40,7 @@ __all__ = [
     "DeploymentError",
     "MonitoringJob",
     "ReplayResult",
+    "UnwatchedVersionError",
     "current_server",
     "deploy",
     "labelled_log",

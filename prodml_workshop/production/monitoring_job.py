@@ -21,7 +21,14 @@ from prodml_workshop.serving import model_version, read_log
 
 from .request_days import served_by_day
 
-__all__ = ["Alert", "MonitoringJob", "seasonal_reference"]
+__all__ = ["Alert", "MonitoringJob", "UnwatchedVersionError", "seasonal_reference"]
+
+
+class UnwatchedVersionError(LookupError):
+    """The log holds predictions of a model version whose reference the job was not given.
+
+    Call :meth:`MonitoringJob.watch` with every package you deploy, before the job runs.
+    """
 
 
 def seasonal_reference(
@@ -230,7 +237,7 @@ class MonitoringJob:
     def _check(self, start: pd.Timestamp, window: pd.DataFrame) -> dict[str, Any]:
         version = window["model_version"].mode().iloc[0]
         if version not in self.references:
-            raise KeyError(
+            raise UnwatchedVersionError(
                 f"The log holds predictions of model version {version!r}, which the job does "
                 "not watch; call job.watch(package) for every package you deploy."
             )
@@ -275,7 +282,7 @@ class MonitoringJob:
         ------
         FileNotFoundError
             If there is no log yet.
-        KeyError
+        UnwatchedVersionError
             If a window was served by a version that was not watched.
         """
         served = self._served()
