@@ -178,7 +178,7 @@ def test_q3_accepts_any_format_that_fits(answers):
         (_formats("joblib", "safetensors", "pmml"), "people who download it would have to trust"),
         (_formats("skops", "pickle", "pmml"), "the other team would have to trust"),
         (_formats("safetensors", "safetensors", "pmml"), "it holds tensors only"),
-        (_formats("skops", "onnx", "pmml"), "it holds a scikit-learn model"),
+        (_formats("skops", "skops", "pmml"), "it holds a scikit-learn model"),
         (_formats("skops", "torch", "skops"), "has no Java reader"),
         (_formats("skops", "torch", "torch_export"), "is not a format of save_model"),
         (_formats("skops", "torch", 3), "should be a format name"),

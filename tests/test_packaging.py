@@ -428,7 +428,11 @@ def _double(X):
 def test_skops_refuses_types_it_does_not_trust_unless_trusted(penguins, tmp_path):
     X = penguins[NUMERIC].fillna(0)
     model = make_pipeline(FunctionTransformer(_double), Ridge()).fit(X, penguins["year"])
-    save_model(model, tmp_path, format="skops", sample_input=X.head())
+    # Refused at save time by default: the package would not load without trust.
+    with pytest.raises(UnsupportedFormatError, match="_double"):
+        save_model(model, tmp_path, format="skops", sample_input=X.head())
+    assert not any(tmp_path.iterdir())
+    save_model(model, tmp_path, format="skops", sample_input=X.head(), trusted=True)
 
     with pytest.raises(UnsafeContentError, match="_double"):
         load_model(tmp_path)
@@ -497,7 +501,7 @@ def test_compare_formats_reports_every_sklearn_format_with_sane_values(classifie
 def test_compare_formats_skips_formats_that_do_not_apply(torch_classifier):
     net, X, init_kwargs = torch_classifier
     table = compare_formats(
-        net, X, formats=["pmml", "onnx", "torch", "safetensors"], init_kwargs=init_kwargs
+        net, X, formats=["pmml", "skops", "torch", "safetensors"], init_kwargs=init_kwargs
     )
     assert list(table.index) == ["torch", "safetensors"]
     assert (table["max_abs_diff"] == 0).all()

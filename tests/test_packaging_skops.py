@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from sklearn.tree import DecisionTreeClassifier
 from prodml_workshop.packaging import (
     SKOPS_SAFE_TYPES,
     UnsafeContentError,
+    UnsupportedFormatError,
     UntrustedFormatError,
     load_model,
     save_model,
@@ -163,9 +165,13 @@ def _double(X):
 def test_load_trusts_an_explicit_list_of_type_names(regression, tmp_path):
     X, y = regression
     model = make_pipeline(FunctionTransformer(_double), Ridge()).fit(X, y)
-    package = _save_skops(model, X, tmp_path / "pkg")
-    (name,) = skops.io.get_untrusted_types(file=package / "model.skops")
-    assert name.endswith("._double")
+    name = f"{__name__}._double"
+    with pytest.raises(UnsupportedFormatError, match=re.escape(f"['{name}']")):
+        _save_skops(model, X, tmp_path / "pkg")
+    package = save_model(
+        model, tmp_path / "pkg", format="skops", sample_input=X[:5], trusted=[name]
+    )
+    assert skops.io.get_untrusted_types(file=package / "model.skops") == [name]
 
     with pytest.raises(UnsafeContentError, match="_double"):
         load_model(package)

@@ -2,7 +2,9 @@
 
 A model package is a folder holding the serialized model (the artifact) and
 ``manifest.json``, which records the format, the library versions, the input schema, the
-classes, the hyperparameters and a SHA-256 of every artifact. :func:`load_model` refuses
+classes, the hyperparameters and a SHA-256 of every artifact. :func:`save_model` checks that
+the package loads and predicts like the model before writing it, or refuses the format saying
+why; :func:`format_support` gives that answer for every format. :func:`load_model` refuses
 formats that can run code unless trusted, refuses changed or missing artifacts before
 deserializing anything, and warns when the installed libraries differ from the saved ones.
 
@@ -33,6 +35,7 @@ from .formats.skops_io import SKOPS_SAFE_TYPES
 from .load import LoadedModel, load_model
 from .manifest import read_manifest
 from .save import save_model
+from .support import format_support
 
 __all__ = [
     "FORMATS",
@@ -50,6 +53,7 @@ __all__ = [
     "UntrustedFormatError",
     "compare_formats",
     "environment_differences",
+    "format_support",
     "formats_for",
     "library_versions",
     "load_model",

@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .errors import JavaNotFoundError
+from .errors import UnsupportedFormatError
 from .formats import FORMATS, formats_for
 from .load import load_model
-from .model_info import ModelInfo, describe_model
-from .predictors import TorchPredictor
-from .save import save_model
+from .model_info import ModelInfo
+from .predictors import TorchPredictor, as_model_input
+from .staging import Request, stage
 
 __all__ = ["compare_formats"]
 
@@ -63,22 +63,25 @@ def compare_formats(
 ) -> pd.DataFrame:
     """Save a model in each format and measure what each one costs and keeps.
 
-    Every format is saved to a temporary folder, loaded back (trusted: the files are
-    yours) and asked to predict ``X``; the output is compared with the original model's.
-    Times are single wall-clock measurements and include importing a format's library (and,
-    for PMML, starting the JVM) the first time it is used in the process.
+    Every format is saved to a temporary folder with :func:`save_model` (which checks the
+    package on ``sample_input``), loaded back (trusted: the files are yours) and asked to
+    predict ``X``; the output is compared with the original model's. Times are single
+    wall-clock measurements; ``save_s`` includes the save's own check, and every time
+    includes importing a format's library (and, for PMML, starting the JVM) the first time
+    it is used in the process.
 
     Parameters
     ----------
     model : fitted scikit-learn estimator or torch.nn.Module
         The model.
-    X : pandas.DataFrame or numpy.ndarray
+    X : pandas.DataFrame, numpy.ndarray or torch.Tensor
         The data to predict on.
     formats : list of str, default=None
-        Formats to compare; all of them by default. Formats that do not apply to the model
-        (e.g. ``pmml`` for a PyTorch module) are skipped, and so is ``pmml`` with a warning
-        when no Java runtime is installed.
-    sample_input : pandas.DataFrame or numpy.ndarray, default=None
+        Formats to compare; all of them by default. Formats that do not apply to the kind of
+        model (e.g. ``pmml`` for a PyTorch module) are skipped; formats that
+        :func:`save_model` refuses for this model (e.g. ``pmml`` without Java) are skipped
+        with a warning giving the reason.
+    sample_input : pandas.DataFrame, numpy.ndarray or torch.Tensor, default=None
         Passed to :func:`save_model`; defaults to the first five rows of ``X``.
     init_kwargs : dict, default=None
         For PyTorch modules, passed to :func:`save_model`.
@@ -96,9 +99,11 @@ def compare_formats(
     >>> from prodml_workshop.packaging import compare_formats
     >>> compare_formats(pipeline, X_test)  # doctest: +SKIP
     """
+    X = as_model_input(X)
     if sample_input is None:
         sample_input = X[:5]
-    info = describe_model(model, sample_input, init_kwargs)
+    request = Request.of(model, sample_input, init_kwargs, False)
+    info = request.info
     applicable = formats_for(info.kind)
     names = [name for name in (formats or list(FORMATS)) if name in applicable]
     expected = _reference_output(model, X, info)
@@ -107,16 +112,10 @@ def compare_formats(
         for name in tqdm(names, desc="formats"):
             package = Path(tmp) / name
             try:
-                _, save_s = _timed(
-                    save_model,
-                    model,
-                    package,
-                    format=name,
-                    sample_input=sample_input,
-                    init_kwargs=init_kwargs,
-                )
-            except JavaNotFoundError as exc:
-                warnings.warn(f"Skipping pmml: {exc}", stacklevel=2)
+                # reuse=False: the conversion is what save_s measures.
+                _, save_s = _timed(stage, request, package, name, {}, reuse=False)
+            except UnsupportedFormatError as exc:
+                warnings.warn(f"Skipping {name}: {exc}", stacklevel=2)
                 continue
             loaded, load_s = _timed(load_model, package, trusted=True)
             method = loaded.predict_proba if info.has_predict_proba else loaded.predict

@@ -35,15 +35,22 @@ class MissingArtifactError(PackagingError):
     """A file that the package needs (an artifact or ``manifest.json``) does not exist."""
 
 
-class UnsupportedFormatError(PackagingError):
-    """The format is unknown, or does not apply to this kind of model."""
+class UnsupportedFormatError(PackagingError, ValueError):
+    """The format is unknown, or cannot store this model so that it loads and predicts alike.
+
+    :func:`~prodml_workshop.packaging.save_model` raises it before writing anything; the
+    message says why and which formats do work for the model.
+    """
 
 
-class ArchitectureError(PackagingError):
-    """A PyTorch module's architecture cannot be recorded, or rebuilt from the manifest."""
+class ArchitectureError(UnsupportedFormatError):
+    """A PyTorch module's architecture cannot be recorded, or rebuilt from the manifest.
+
+    The weights-only formats (``torch``, ``safetensors``) then cannot store the module.
+    """
 
 
-class JavaNotFoundError(PackagingError):
+class JavaNotFoundError(UnsupportedFormatError):
     """PMML was asked for but no Java runtime was found."""
 
 

@@ -16,8 +16,9 @@ from .environment import environment_differences
 from .errors import EnvironmentMismatchWarning, PackagingError, UntrustedFormatError
 from .formats import get_format
 from .manifest import read_manifest
+from .predictors import as_model_input
 
-__all__ = ["LoadedModel", "load_model"]
+__all__ = ["LoadedModel", "check_trusted", "load_model"]
 
 
 def _has_predict_proba(loaded: LoadedModel) -> bool:
@@ -61,21 +62,24 @@ class LoadedModel:
         )
 
     def _columns(self, X: Any) -> Any:
+        X = as_model_input(X)
         schema = self.manifest["input_schema"]
         if not (isinstance(X, pd.DataFrame) and schema and schema["type"] == "dataframe"):
             return X
+        # The schema stores names as text; a frame may name its columns 0, 1, ...
+        by_name = {str(column): column for column in X.columns}
         names = [column["name"] for column in schema["columns"]]
-        missing = [name for name in names if name not in X.columns]
+        missing = [name for name in names if name not in by_name]
         if missing:
             raise ValueError(f"X lacks the columns {missing} that the model was saved with.")
-        return X[names]
+        return X[[by_name[name] for name in names]]
 
     def predict(self, X: Any) -> np.ndarray:
         """Predict class labels (classification) or values (regression).
 
         Parameters
         ----------
-        X : pandas.DataFrame or numpy.ndarray of shape (n_samples, n_features)
+        X : pandas.DataFrame, numpy.ndarray or torch.Tensor of shape (n_samples, n_features)
             The input, with the columns of the manifest's input schema (extra columns are
             ignored).
 
@@ -92,7 +96,7 @@ class LoadedModel:
 
         Parameters
         ----------
-        X : pandas.DataFrame or numpy.ndarray of shape (n_samples, n_features)
+        X : pandas.DataFrame, numpy.ndarray or torch.Tensor of shape (n_samples, n_features)
             The input, as for :meth:`predict`.
 
         Returns
@@ -122,7 +126,14 @@ def _warn_on_environment_differences(manifest: dict[str, Any]) -> None:
     )
 
 
-def _check_trusted(trusted: Any) -> bool | tuple[str, ...]:
+def check_trusted(trusted: Any) -> bool | tuple[str, ...]:
+    """Return ``trusted`` as a bool or a tuple of type names, or raise TypeError.
+
+    Examples
+    --------
+    >>> check_trusted(["sklearn.tree._tree.Tree"])
+    ('sklearn.tree._tree.Tree',)
+    """
     if isinstance(trusted, bool):
         return trusted
     if isinstance(trusted, str) or not all(isinstance(name, str) for name in trusted):
@@ -183,7 +194,7 @@ def load_model(path: str | Path, *, trusted: bool | Sequence[str] = False) -> Lo
     >>> model = load_model("models/penguins")  # doctest: +SKIP
     >>> model.manifest["input_schema"]  # doctest: +SKIP
     """
-    trusted = _check_trusted(trusted)
+    trusted = check_trusted(trusted)
     path = Path(path)
     manifest = read_manifest(path)
     fmt = get_format(manifest["format"])

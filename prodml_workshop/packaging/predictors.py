@@ -2,12 +2,44 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["TorchPredictor", "forward", "to_float_array"]
+__all__ = ["TorchPredictor", "as_model_input", "forward", "to_float_array"]
+
+
+def as_model_input(X: Any) -> Any:
+    """Return a torch tensor as a numpy array; anything else unchanged.
+
+    Every function of the package that takes features (``sample_input``, ``predict``,
+    ``compare_formats``) accepts a tensor wherever it accepts an array, through this.
+
+    Parameters
+    ----------
+    X : torch.Tensor, pandas.DataFrame, numpy.ndarray or None
+        Features.
+
+    Returns
+    -------
+    object
+        ``X.detach().cpu().numpy()`` for a tensor, else ``X``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> as_model_input(torch.ones(2, 3)).dtype
+    dtype('float32')
+    """
+    # torch is heavy to import; X cannot be a tensor if torch was never imported.
+    if "torch" in sys.modules:
+        import torch
+
+        if isinstance(X, torch.Tensor):
+            return X.detach().cpu().numpy()
+    return X
 
 
 def to_float_array(X: Any) -> np.ndarray:
@@ -15,13 +47,14 @@ def to_float_array(X: Any) -> np.ndarray:
 
     Parameters
     ----------
-    X : pandas.DataFrame or array-like of shape (n_samples, n_features)
+    X : pandas.DataFrame, torch.Tensor or array-like of shape (n_samples, n_features)
         Numeric features.
 
     Returns
     -------
     numpy.ndarray of shape (n_samples, n_features), dtype float32
     """
+    X = as_model_input(X)
     if isinstance(X, pd.DataFrame):
         X = X.to_numpy()
     return np.asarray(X, dtype=np.float32)
@@ -37,7 +70,7 @@ def forward(module: Any, X: Any) -> Any:
     ----------
     module : torch.nn.Module
         The module.
-    X : pandas.DataFrame or array-like of shape (n_samples, n_features)
+    X : pandas.DataFrame, torch.Tensor or array-like of shape (n_samples, n_features)
         Numeric features.
 
     Returns

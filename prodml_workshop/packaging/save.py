@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .checksums import sha256_file
-from .environment import library_versions
-from .formats import get_format
-from .manifest import MANIFEST_NAME, MANIFEST_VERSION, read_manifest, utc_now, write_manifest
-from .model_info import describe_model
-from .schema import input_schema
+from .staging import Request, stage
 
 __all__ = ["save_model"]
-
-
-def _prepare_folder(path: Path) -> None:
-    if (path / MANIFEST_NAME).is_file():
-        # Re-saving into a package (a re-run notebook cell) replaces it, and only it.
-        for name in read_manifest(path)["artifacts"]:
-            (path / name).unlink(missing_ok=True)
-        (path / MANIFEST_NAME).unlink()
-    elif path.exists() and any(path.iterdir()):
-        raise FileExistsError(
-            f"{path} exists, is not empty and is not a model package; "
-            "choose a new folder so that nothing in it is overwritten."
-        )
-    path.mkdir(parents=True, exist_ok=True)
 
 
 def save_model(
@@ -38,8 +20,17 @@ def save_model(
     sample_input: Any = None,
     metadata: dict[str, Any] | None = None,
     init_kwargs: dict[str, Any] | None = None,
+    trusted: bool | Sequence[str] = False,
 ) -> Path:
     """Save a model as a model package: a folder with the artifact and ``manifest.json``.
+
+    The package is first written to a staging folder, loaded back as a server would load it
+    (``trusted`` as given; pickle and joblib trusted, since nothing else opens them) and
+    asked to predict on ``sample_input``: labels must equal the model's, values and
+    probabilities agree within the format's precision (``FORMATS[format].tolerance``). Only
+    then is it moved to ``path``. A format that cannot store the model is refused before
+    anything is written there, naming why and the formats that do work;
+    :func:`format_support` gives that answer for every format up front.
 
     The manifest records the format, the creation time (UTC), the library versions, the input
     schema, the task, the classes, the hyperparameters, the PyTorch architecture, your
@@ -52,22 +43,28 @@ def save_model(
         (its classes are its ``classes_`` attribute if set, else ``0 .. n-1``) and a regressor
         when it outputs one value.
     path : str or pathlib.Path
-        The package folder. It is created if needed; an existing package there is replaced,
-        any other non-empty folder is refused.
+        The package folder. It is created if needed; an existing package there is replaced
+        (only once the new one has passed its check), any other non-empty folder is refused.
     format : {"pickle", "joblib", "skops", "onnx", "pmml", "torch", "safetensors"}
-        The serialization format. ``skops``, ``onnx`` and ``pmml`` are for scikit-learn
-        models, ``torch`` and ``safetensors`` for PyTorch modules, ``pickle`` and ``joblib``
-        for both (but they can run code when loaded).
-    sample_input : pandas.DataFrame or numpy.ndarray, default=None
-        A few rows of input. Gives the manifest its input schema; needed by ``onnx`` (to type
-        the graph's inputs) and by PyTorch models. ``pmml`` uses it to embed verification
-        data that the evaluator checks when loading.
+        The serialization format. ``skops`` and ``pmml`` are for scikit-learn models,
+        ``torch`` and ``safetensors`` for PyTorch modules, ``onnx``, ``pickle`` and
+        ``joblib`` for both (but pickle and joblib can run code when loaded).
+    sample_input : pandas.DataFrame, numpy.ndarray or torch.Tensor, default=None
+        A few rows of input. Gives the manifest its input schema and the check its data;
+        needed by ``onnx`` (to type the graph's inputs) and by PyTorch models. ``pmml`` also
+        embeds it as verification data that the evaluator checks when loading. Without it
+        the package is only checked to load.
     metadata : dict, default=None
         Your own JSON-safe information (e.g. training data version, metrics).
     init_kwargs : dict, default=None
         For PyTorch modules: the keyword arguments the module's class is built with. With
         the import path of the class they are the architecture, from which ``torch`` and
         ``safetensors`` packages are rebuilt.
+    trusted : bool or list of str, default=False
+        The trust the package will be loaded with, as for :func:`load_model`. By default a
+        skops file must load without extra trust (skops' defaults and
+        :data:`SKOPS_SAFE_TYPES`); name other types here only if every loader of the
+        package (a server too) will pass the same list.
 
     Returns
     -------
@@ -77,12 +74,11 @@ def save_model(
     Raises
     ------
     UnsupportedFormatError
-        If the format is unknown or does not apply to the model (e.g. ``safetensors`` for a
-        scikit-learn model).
+        If the format is unknown or cannot store this model (its subclasses
+        :class:`ArchitectureError` and :class:`JavaNotFoundError` for a PyTorch module that
+        cannot be rebuilt and for PMML without Java). Nothing is written.
     ArchitectureError
-        If a PyTorch module cannot be rebuilt from its class and ``init_kwargs``.
-    JavaNotFoundError
-        If ``format="pmml"`` and no Java runtime is installed.
+        If a PyTorch module comes without ``init_kwargs``.
     FileExistsError
         If ``path`` is a non-empty folder that is not a model package.
 
@@ -99,33 +95,5 @@ def save_model(
             json.dumps(metadata)
         except TypeError as exc:
             raise TypeError(f"metadata must hold JSON values only: {exc}") from exc
-    info = describe_model(model, sample_input, init_kwargs)
-    fmt = get_format(format, info.kind)
-    path = Path(path)
-    _prepare_folder(path)
-    artifact = path / fmt.artifact
-    fmt.save(model, artifact, info, sample_input)
-    manifest = {
-        "manifest_version": MANIFEST_VERSION,
-        "format": fmt.name,
-        "created_at": utc_now(),
-        "model_kind": info.kind,
-        "model_class": info.model_class,
-        "task": info.task,
-        "classes": info.classes,
-        "has_predict_proba": info.has_predict_proba,
-        "hyperparameters": info.hyperparameters,
-        "architecture": (
-            {"class": info.model_class, "init_kwargs": info.hyperparameters}
-            if info.kind == "torch"
-            else None
-        ),
-        "input_schema": input_schema(sample_input),
-        "library_versions": library_versions(),
-        "metadata": metadata or {},
-        "artifacts": {
-            fmt.artifact: {"sha256": sha256_file(artifact), "size_bytes": artifact.stat().st_size}
-        },
-    }
-    write_manifest(path, manifest)
-    return path
+    request = Request.of(model, sample_input, init_kwargs, trusted)
+    return stage(request, Path(path), format, metadata or {}, reuse=True)

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .predictors import as_model_input
+
 __all__ = ["input_schema"]
 
 
@@ -31,8 +33,9 @@ def input_schema(sample_input: Any) -> dict[str, Any] | None:
 
     Parameters
     ----------
-    sample_input : pandas.DataFrame, numpy.ndarray or None
-        A few rows of what the model is called with.
+    sample_input : pandas.DataFrame, numpy.ndarray, torch.Tensor or None
+        A few rows of what the model is called with; a tensor is described as the array
+        it holds.
 
     Returns
     -------
@@ -52,6 +55,7 @@ def input_schema(sample_input: Any) -> dict[str, Any] | None:
     >>> input_schema(pd.DataFrame({"island": ["Dream"], "bill_length_mm": [39.1]}))["columns"]
     [{'name': 'island', 'dtype': 'string'}, {'name': 'bill_length_mm', 'dtype': 'float'}]
     """
+    sample_input = as_model_input(sample_input)
     if sample_input is None:
         return None
     if isinstance(sample_input, pd.DataFrame):
@@ -69,6 +73,6 @@ def input_schema(sample_input: Any) -> dict[str, Any] | None:
             "dtype": str(sample_input.dtype),
         }
     raise TypeError(
-        f"sample_input must be a pandas DataFrame or a 2-D numpy array, "
+        f"sample_input must be a pandas DataFrame, a 2-D numpy array or a 2-D torch tensor, "
         f"not {type(sample_input).__name__}."
     )

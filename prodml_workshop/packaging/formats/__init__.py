@@ -6,11 +6,16 @@ format      models          loading can run code    artifact
 pickle      sklearn, torch  yes                     ``model.pkl``
 joblib      sklearn, torch  yes                     ``model.joblib``
 skops       sklearn         no (allow-listed types) ``model.skops``
-onnx        sklearn         no                      ``model.onnx``
+onnx        sklearn, torch  no                      ``model.onnx``
 pmml        sklearn         no                      ``model.pmml``
 torch       torch           no (weights_only)       ``weights.pt``
 safetensors torch           no                      ``weights.safetensors``
 =========== =============== ======================= =========================
+
+Whether a format applies to a given model is more than its kind: a converter may lack an
+estimator, skops may meet a type it does not trust.
+:func:`~prodml_workshop.packaging.format_support` answers for one model, as
+:func:`~prodml_workshop.packaging.save_model` decides it.
 """
 
 from __future__ import annotations
@@ -65,11 +70,10 @@ def get_format(name: str, model_kind: str | None = None) -> ModelFormat:
         )
     fmt = FORMATS[name]
     if model_kind is not None and model_kind not in fmt.model_kinds:
-        usable = formats_for(model_kind)
         raise UnsupportedFormatError(
             f"Format {name!r} does not apply to a {_KIND_NAMES[model_kind]} model; "
             f"it stores {' and '.join(_KIND_NAMES[k] for k in sorted(fmt.model_kinds))} "
-            f"models{_WHY_NOT.get((name, model_kind), '')}. Use one of {usable}."
+            f"models{_WHY_NOT.get((name, model_kind), '')}."
         )
     return fmt
 
@@ -90,6 +94,6 @@ def formats_for(model_kind: str) -> list[str]:
     Examples
     --------
     >>> formats_for("torch")
-    ['pickle', 'joblib', 'torch', 'safetensors']
+    ['pickle', 'joblib', 'onnx', 'torch', 'safetensors']
     """
     return [name for name, fmt in FORMATS.items() if model_kind in fmt.model_kinds]

@@ -1,9 +1,15 @@
-"""``onnx``: a scikit-learn model as an ONNX graph (skl2onnx), run with onnxruntime.
+"""``onnx``: a model as an ONNX graph, run with onnxruntime.
 
-The graph takes one input per DataFrame column, so the loaded model takes a DataFrame:
-numeric and bool columns become ``float`` tensors (float32, so probabilities agree with
-scikit-learn to about 1e-6), text columns ``string`` tensors. A model fitted on a plain array
-takes one float input ``X`` instead.
+scikit-learn models are converted by skl2onnx; PyTorch modules are exported by
+``torch.onnx.export`` (see :mod:`.onnx_torch`). Graphs compute in float32, so probabilities
+agree with scikit-learn to about 1e-6.
+
+Inputs. A model fitted on an array, or on a DataFrame of numbers only, gets one float input
+``X``: the columns of the input schema, in its order (most scikit-learn converters accept one
+input only). A DataFrame with text columns, or a pipeline with a ``ColumnTransformer`` (which
+picks columns by name), gets one input per column instead: numeric and bool columns become
+``float`` tensors, text columns ``string`` tensors. skl2onnx renames columns whose names are
+not valid in a graph (spaces, for instance), so the loaded model feeds them by position.
 
 Missing text values. An ONNX string tensor cannot hold NaN, and skl2onnx converts a
 ``SimpleImputer`` on text columns only when its ``missing_values`` is a string (its converter
@@ -28,9 +34,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import UnsafeContentError, UnsupportedFormatError
 from ..model_info import ModelInfo
 from ..predictors import to_float_array
 from .base import ModelFormat
+from .onnx_torch import OnnxModulePredictor, export_module
 
 __all__ = ["MISSING_STRING", "ONNX", "OnnxPredictor"]
 
@@ -71,41 +79,73 @@ def _with_string_imputers_on_sentinel(model: Any) -> Any:
     return model
 
 
-def _initial_types(sample_input: Any) -> list[tuple[str, Any]]:
+def _needs_columns(model: Any, sample_input: pd.DataFrame) -> bool:
+    """Whether the graph needs one input per column: text columns, or a ColumnTransformer."""
+    from sklearn.compose import ColumnTransformer
+
+    has_text = any(_is_text(column.dtype) for _, column in sample_input.items())
+    return has_text or any(isinstance(step, ColumnTransformer) for step in _sub_estimators(model))
+
+
+def _is_text(dtype: Any) -> bool:
+    return pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype)
+
+
+def _initial_types(model: Any, sample_input: Any) -> list[tuple[str, Any]]:
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
     if sample_input is None:
-        raise ValueError(
+        raise UnsupportedFormatError(
             "ONNX needs sample_input (a few rows of the training features) to type the "
             "graph's inputs; pass sample_input=X_train.head()."
         )
-    if isinstance(sample_input, np.ndarray):
+    if isinstance(sample_input, np.ndarray) or not _needs_columns(model, sample_input):
+        # One float matrix, columns in the order of the input schema.
         return [("X", FloatTensorType([None, sample_input.shape[1]]))]
     return [
         (
             str(name),
-            StringTensorType([None, 1])
-            if pd.api.types.is_string_dtype(column.dtype)
-            or isinstance(column.dtype, pd.CategoricalDtype)
-            else FloatTensorType([None, 1]),
+            StringTensorType([None, 1]) if _is_text(column.dtype) else FloatTensorType([None, 1]),
         )
         for name, column in sample_input.items()
     ]
 
 
+def _first_line(exc: BaseException) -> str:
+    """The innermost error, in one line: skl2onnx wraps the cause in long messages."""
+    while (exc.__cause__ or exc.__context__) is not None:
+        exc = exc.__cause__ or exc.__context__
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:300] if lines else ''}"
+
+
 def _save(model: Any, file: Path, info: ModelInfo, sample_input: Any) -> None:
+    if info.kind == "torch":
+        export_module(model, file, sample_input)
+        return
     from skl2onnx import convert_sklearn
 
+    initial_types = _initial_types(model, sample_input)
     graph_model = _with_string_imputers_on_sentinel(model)
     options = {id(graph_model): {"zipmap": False}} if info.task == "classification" else None
-    onnx_model = convert_sklearn(
-        graph_model, initial_types=_initial_types(sample_input), options=options
-    )
+    try:
+        onnx_model = convert_sklearn(graph_model, initial_types=initial_types, options=options)
+    except Exception as exc:  # skl2onnx raises many types; each means "cannot convert"
+        raise UnsupportedFormatError(
+            f"skl2onnx cannot convert this {info.model_class.split(':')[-1]} to ONNX: "
+            f"{_first_line(exc)}"
+        ) from exc
     file.write_bytes(onnx_model.SerializeToString())
 
 
 class OnnxPredictor:
     """Predict with an ONNX graph converted from scikit-learn.
+
+    The graph takes either one float matrix (arrays, and DataFrames of numbers fed in the
+    order of the input schema) or one input per column (DataFrames with text columns or a
+    ``ColumnTransformer``). Per-column inputs are matched to the schema's columns by
+    position, since skl2onnx renames columns that are not valid graph names (e.g. with
+    spaces).
 
     Parameters
     ----------
@@ -113,22 +153,32 @@ class OnnxPredictor:
         The loaded graph.
     task : {"classification", "regression"}
         What the graph predicts.
-    per_column : bool
-        Whether the graph has one input per DataFrame column (else one array input).
+    columns : list of str, default=None
+        The input schema's column names, for a model saved with a DataFrame sample.
     """
 
-    def __init__(self, session: Any, task: str, per_column: bool) -> None:
+    def __init__(self, session: Any, task: str, columns: list[str] | None = None) -> None:
         self.session = session
         self.task = task
-        self.per_column = per_column
+        self.columns = columns
+        inputs = session.get_inputs()
+        self.per_column = bool(columns) and not (
+            len(inputs) == 1 and inputs[0].type == "tensor(float)"
+        )
+        if self.per_column and len(inputs) != len(columns):
+            raise UnsafeContentError(
+                f"The ONNX graph has {len(inputs)} inputs for {len(columns)} columns in the "
+                "manifest; the package was changed after it was saved. Save the model again."
+            )
 
     def _feeds(self, X: Any) -> dict[str, np.ndarray]:
         inputs = self.session.get_inputs()
         if not self.per_column:
             return {inputs[0].name: to_float_array(X)}
         feeds = {}
-        for graph_input in inputs:
-            column = X[graph_input.name]
+        # LoadedModel hands over the schema's columns in order: feed them by position.
+        for position, graph_input in enumerate(inputs):
+            column = X.iloc[:, position]
             if graph_input.type == "tensor(string)":
                 values = column.astype(object).where(column.notna(), MISSING_STRING).astype(str)
             else:
@@ -136,30 +186,44 @@ class OnnxPredictor:
             feeds[graph_input.name] = values.to_numpy().reshape(-1, 1)
         return feeds
 
+    def _run(self, position: int, X: Any) -> np.ndarray:
+        # skl2onnx's outputs: (label, probabilities) for classifiers, (variable,) for
+        # regressors; names vary with the pipeline (e.g. "variable1"), positions do not.
+        output = self.session.get_outputs()[position].name
+        return self.session.run([output], self._feeds(X))[0]
+
     def predict(self, X: Any) -> np.ndarray:
         """Return labels (classification) or values (regression), shape ``(n_samples,)``."""
-        output = "label" if self.task == "classification" else "variable"
-        return self.session.run([output], self._feeds(X))[0].ravel()
+        return self._run(0, X).ravel()
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Return class probabilities, shape ``(n_samples, n_classes)``."""
-        return self.session.run(["probabilities"], self._feeds(X))[0]
+        return self._run(1, X)
 
 
-def _load(file: Path, manifest: dict[str, Any], trusted: bool) -> OnnxPredictor:
+def _load(file: Path, manifest: dict[str, Any], trusted: bool | tuple[str, ...]) -> Any:
     import onnxruntime
 
     session = onnxruntime.InferenceSession(str(file), providers=["CPUExecutionProvider"])
-    per_column = manifest["input_schema"]["type"] == "dataframe"
-    return OnnxPredictor(session, manifest["task"], per_column)
+    if manifest["model_kind"] == "torch":
+        return OnnxModulePredictor(session, manifest["task"], manifest["classes"])
+    schema = manifest["input_schema"]
+    columns = (
+        [column["name"] for column in schema["columns"]]
+        if schema and schema["type"] == "dataframe"
+        else None
+    )
+    return OnnxPredictor(session, manifest["task"], columns)
 
 
 ONNX = ModelFormat(
     name="onnx",
     artifact="model.onnx",
-    model_kinds=frozenset({"sklearn"}),
+    model_kinds=frozenset({"sklearn", "torch"}),
     runs_code_on_load=False,
     languages=("Python", "C", "C++", "C#", "Java", "JavaScript"),
+    # Graphs compute in float32; scikit-learn and PyTorch agree to about 1e-6.
+    tolerance=1e-4,
     save=_save,
     load=_load,
 )

@@ -11,6 +11,7 @@ import pickle
 from pathlib import Path
 from typing import Any
 
+from ..errors import UnsupportedFormatError
 from ..model_info import ModelInfo
 from ..predictors import TorchPredictor
 from .base import ModelFormat
@@ -24,9 +25,20 @@ def _as_predictor(model: Any, manifest: dict[str, Any]) -> Any:
     return model
 
 
+def _unpicklable(name: str, exc: Exception) -> UnsupportedFormatError:
+    return UnsupportedFormatError(
+        f"{name} cannot store this model: {type(exc).__name__}: {exc}. Objects such as "
+        "lambdas and functions defined inside other functions cannot be pickled; define "
+        "them at the top level of an installed module."
+    )
+
+
 def _save_pickle(model: Any, file: Path, info: ModelInfo, sample_input: Any) -> None:
-    with file.open("wb") as stream:
-        pickle.dump(model, stream, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        with file.open("wb") as stream:
+            pickle.dump(model, stream, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+        raise _unpicklable("pickle", exc) from exc
 
 
 def _load_pickle(file: Path, manifest: dict[str, Any], trusted: bool) -> Any:
@@ -37,7 +49,10 @@ def _load_pickle(file: Path, manifest: dict[str, Any], trusted: bool) -> Any:
 def _save_joblib(model: Any, file: Path, info: ModelInfo, sample_input: Any) -> None:
     import joblib
 
-    joblib.dump(model, file)
+    try:
+        joblib.dump(model, file)
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+        raise _unpicklable("joblib", exc) from exc
 
 
 def _load_joblib(file: Path, manifest: dict[str, Any], trusted: bool) -> Any:
@@ -52,6 +67,7 @@ PICKLE = ModelFormat(
     model_kinds=frozenset({"sklearn", "torch"}),
     runs_code_on_load=True,
     languages=("Python",),
+    tolerance=1e-9,
     save=_save_pickle,
     load=_load_pickle,
 )
@@ -62,6 +78,7 @@ JOBLIB = ModelFormat(
     model_kinds=frozenset({"sklearn", "torch"}),
     runs_code_on_load=True,
     languages=("Python",),
+    tolerance=1e-9,
     save=_save_joblib,
     load=_load_joblib,
 )

@@ -4,7 +4,8 @@ PMML is XML that describes the model declaratively, so loading it runs no code f
 Both the converter and the evaluator are Java programs: saving runs ``java`` in a subprocess,
 and loading starts a JVM inside Python through JPype (a few seconds, once per process). PMML
 has its own notion of missing values, so NaN in numeric and text columns reaches the
-document's imputers as "missing" and predictions match scikit-learn's.
+document's imputers as "missing" and predictions match scikit-learn's. A model fitted on an
+array gets the field names ``x1`` .. ``xn``, and the loaded model takes arrays too.
 """
 
 from __future__ import annotations
@@ -13,19 +14,24 @@ import contextlib
 import copy
 import io
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import JavaNotFoundError, PackagingError
+from ..errors import JavaNotFoundError, PackagingError, UnsupportedFormatError
 from ..model_info import ModelInfo
 from .base import ModelFormat
 
 __all__ = ["PMML", "PmmlPredictor"]
 
 _TARGET = "y"
+# The converter is a short-lived JVM: compiling with the quick JIT only and the serial
+# collector starts it about 40% faster (~1.2 s instead of ~2 s per model on 2 cores); the
+# document written is the same.
+_CONVERTER_JAVA_OPTIONS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
 
 
 def _require_java() -> None:
@@ -38,38 +44,73 @@ def _require_java() -> None:
         )
 
 
+def array_field_names(n_features: int) -> list[str]:
+    """Return the PMML field names of a model fitted on an array: ``x1`` .. ``xn``.
+
+    Parameters
+    ----------
+    n_features : int
+        The number of columns.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> array_field_names(3)
+    ['x1', 'x2', 'x3']
+    """
+    return [f"x{i}" for i in range(1, n_features + 1)]
+
+
 def _feature_names(model: Any, sample_input: Any) -> list[str]:
     if isinstance(sample_input, pd.DataFrame):
         return [str(name) for name in sample_input.columns]
     if hasattr(model, "feature_names_in_"):
         return [str(name) for name in model.feature_names_in_]
-    raise ValueError(
-        "PMML names every input field: fit the model on a DataFrame or pass sample_input "
-        "as a DataFrame with the feature columns."
+    if hasattr(model, "n_features_in_"):
+        return array_field_names(model.n_features_in_)
+    raise UnsupportedFormatError(
+        "PMML names every input field, and this model records neither its feature names nor "
+        "their number: pass sample_input (a DataFrame or an array of the features)."
     )
+
+
+def _as_frame(X: Any, names: list[str]) -> pd.DataFrame:
+    return X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X), columns=names)
+
+
+def _log_excerpt(log: str) -> str:
+    """The lines of sklearn2pmml's Java log that say what went wrong."""
+    lines = [line.strip() for line in log.splitlines() if "Exception" in line]
+    return lines[0][:300] if lines else log.strip()[-300:]
 
 
 def _save(model: Any, file: Path, info: ModelInfo, sample_input: Any) -> None:
     from sklearn2pmml import make_pmml_pipeline, sklearn2pmml
 
     _require_java()
+    names = _feature_names(model, sample_input)
     # sklearn2pmml edits the estimator it converts (tags, step lists): work on a copy.
     pipeline = make_pmml_pipeline(
-        copy.deepcopy(model),
-        active_fields=_feature_names(model, sample_input),
-        target_fields=[_TARGET],
+        copy.deepcopy(model), active_fields=names, target_fields=[_TARGET]
     )
-    if isinstance(sample_input, pd.DataFrame):
+    if sample_input is not None:
         # Embeds scikit-learn's own predictions; the evaluator checks them when loading.
-        pipeline.verify(sample_input, precision=1e-9, zeroThreshold=1e-9)
+        with warnings.catch_warnings():
+            # A model fitted on an array warns that the sample frame has column names.
+            warnings.simplefilter("ignore", UserWarning)
+            pipeline.verify(_as_frame(sample_input, names), precision=1e-9, zeroThreshold=1e-9)
     log = io.StringIO()
     try:
-        with contextlib.redirect_stdout(log):
-            sklearn2pmml(pipeline, str(file))
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            sklearn2pmml(pipeline, str(file), java_opts=_CONVERTER_JAVA_OPTIONS)
     except RuntimeError as exc:
-        raise PackagingError(
-            f"sklearn2pmml could not convert {info.model_class} to PMML; not every "
-            f"scikit-learn estimator has a PMML converter. Its log:\n{log.getvalue()}"
+        raise UnsupportedFormatError(
+            f"sklearn2pmml cannot convert this {info.model_class.split(':')[-1]} to PMML "
+            f"(not every scikit-learn estimator has a PMML converter): "
+            f"{_log_excerpt(log.getvalue())}"
         ) from exc
 
 
@@ -92,10 +133,13 @@ class PmmlPredictor:
         self.classes_ = classes
         self._fields = [field.getName() for field in evaluator.getInputFields()]
 
-    def _evaluate(self, X: pd.DataFrame) -> pd.DataFrame:
+    def _evaluate(self, X: Any) -> pd.DataFrame:
+        if not isinstance(X, pd.DataFrame):
+            # A model fitted on an array: column i is the field x{i+1}.
+            X = _as_frame(X, array_field_names(np.shape(X)[1]))
         return self.evaluator.evaluateAll(X[self._fields])
 
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
+    def predict(self, X: Any) -> np.ndarray:
         """Return labels (classification) or values (regression), shape ``(n_samples,)``."""
         predicted = self._evaluate(X)[_TARGET]
         if self.task == "classification":
@@ -103,17 +147,30 @@ class PmmlPredictor:
             return np.asarray([by_text[str(label)] for label in predicted])
         return predicted.to_numpy(dtype=float)
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+    def predict_proba(self, X: Any) -> np.ndarray:
         """Return class probabilities, shape ``(n_samples, n_classes)``."""
         columns = [f"probability({label})" for label in self.classes_]
-        return self._evaluate(X)[columns].to_numpy(dtype=float)
+        results = self._evaluate(X)
+        if not set(columns) <= set(results.columns):
+            raise PackagingError(
+                "The PMML document gives no class probabilities: sklearn2pmml writes none "
+                "for this estimator (it scores labels only)."
+            )
+        return results[columns].to_numpy(dtype=float)
 
 
 def _load(file: Path, manifest: dict[str, Any], trusted: bool) -> PmmlPredictor:
     from jpmml_evaluator import make_evaluator
 
     _require_java()
-    evaluator = make_evaluator(str(file), backend="jpype").verify()
+    evaluator = make_evaluator(str(file), backend="jpype")
+    try:
+        evaluator.verify()
+    except Exception as exc:  # a Java exception, raised through JPype
+        raise PackagingError(
+            f"The PMML evaluator does not reproduce the predictions that scikit-learn "
+            f"embedded in {file.name} (its verification rows): {exc}"
+        ) from exc
     return PmmlPredictor(evaluator, manifest["task"], manifest["classes"])
 
 
@@ -123,6 +180,8 @@ PMML = ModelFormat(
     model_kinds=frozenset({"sklearn"}),
     runs_code_on_load=False,
     languages=("Java", "Python (through a JVM)", "other PMML engines"),
+    # The evaluator computes in float64, with Java's own exp and log.
+    tolerance=1e-6,
     save=_save,
     load=_load,
 )

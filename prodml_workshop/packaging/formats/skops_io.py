@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import UnsafeContentError
+from ..errors import UnsafeContentError, UnsupportedFormatError
 from ..model_info import ModelInfo
 from .base import ModelFormat
 from .skops_checks import check_node_arrays
@@ -66,8 +66,12 @@ SKOPS_SAFE_TYPES: dict[str, str] = {
 
 def _save(model: Any, file: Path, info: ModelInfo, sample_input: Any) -> None:
     import skops.io
+    from skops.io.exceptions import UnsupportedTypeException
 
-    skops.io.dump(model, file)
+    try:
+        skops.io.dump(model, file)
+    except UnsupportedTypeException as exc:
+        raise UnsupportedFormatError(f"skops cannot store this model: {exc}") from exc
 
 
 def untrusted_types(file: str | Path, trusted: bool | Sequence[str] = False) -> list[str]:
@@ -121,6 +125,7 @@ SKOPS = ModelFormat(
     model_kinds=frozenset({"sklearn"}),
     runs_code_on_load=False,
     languages=("Python",),
+    tolerance=1e-9,
     save=_save,
     load=_load,
 )

@@ -153,6 +153,7 @@ TORCH = ModelFormat(
     model_kinds=frozenset({"torch"}),
     runs_code_on_load=False,
     languages=("Python", "C++ (libtorch)"),
+    tolerance=1e-9,
     save=_save_torch,
     load=_load_torch,
 )
@@ -163,6 +164,7 @@ SAFETENSORS = ModelFormat(
     model_kinds=frozenset({"torch"}),
     runs_code_on_load=False,
     languages=("Python", "Rust", "C++", "JavaScript"),
+    tolerance=1e-9,
     save=_save_safetensors,
     load=_load_safetensors,
 )
