@@ -1,10 +1,6 @@
 """One adaptive batch: a request the model refuses gets 422 alone, the others their predictions."""
 
-import asyncio
-import json
-
 import pytest
-from _bentoml_impl.serde import JSONSerde
 from pydantic import TypeAdapter
 from sklearn.linear_model import LogisticRegression
 
@@ -12,7 +8,7 @@ from prodml_workshop.data import load_penguins
 from prodml_workshop.packaging import load_model, save_model
 from prodml_workshop.serving import PredictionLog, read_log
 from prodml_workshop.serving.predictor import BatchPredictor, Refusal
-from prodml_workshop.serving.responses import label_type, outputs_spec
+from prodml_workshop.serving.responses import RefusedRequest, label_type, served
 from prodml_workshop.serving.validation import REQUEST_ID, record_model, records_type
 
 NUMERIC = ["bill_length_mm", "bill_depth_mm"]
@@ -56,9 +52,9 @@ def test_predict_proba_outputs_are_keyed_by_class(strict_model, tmp_path):
     assert sum(probabilities.values()) == pytest.approx(1.0)
 
 
-def test_outputs_spec_answers_422_for_a_refusal_and_200_otherwise():
-    spec = outputs_spec(label_type({"task": "classification", "classes": ["a", "b"]}))
-    refused = asyncio.run(spec.to_http_response(["a", Refusal("why not")], JSONSerde()))
-    assert refused.status_code == 422 and json.loads(refused.body) == {"error": "why not"}
-    served = asyncio.run(spec.to_http_response(["a", "b"], JSONSerde()))
-    assert served.status_code == 200
+def test_a_refusal_in_the_outputs_of_a_request_is_answered_422_naming_the_reason():
+    outputs = TypeAdapter(list[served(label_type({"task": "classification", "classes": ["a"]}))])
+    with pytest.raises(RefusedRequest, match="why not") as refused:
+        outputs.validate_python(["a", Refusal("why not")])
+    assert refused.value.error_code == 422
+    assert outputs.validate_python(["a", "b"]) == ["a", "b"]

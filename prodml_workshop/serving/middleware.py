@@ -5,11 +5,13 @@ any size. :class:`RequestGuard` answers ``415`` to a ``POST`` that is not
 ``application/json`` and ``413`` to one whose ``Content-Length`` is over the limit, before the
 body is read. It also gives every request an id: the client's ``X-Request-ID`` header when it
 is a short token, else a new UUID. The id is returned in the ``X-Request-ID`` response header
-and written in the prediction log, so a client can find its predictions there.
+and written in the prediction log, so a client can find its predictions there. A request the
+model refused is answered ``422`` with ``{"error": ...}``, as every other error.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import uuid
@@ -34,6 +36,8 @@ def _header(scope: dict[str, Any], name: bytes) -> str:
 
 class RequestGuard:
     """ASGI middleware: refuse non-JSON and oversized ``POST`` bodies; tag each request.
+
+    Also answers a 422 error as one ``{"error": ...}`` object (see :class:`_ErrorObject`).
 
     Parameters
     ----------
@@ -71,7 +75,7 @@ class RequestGuard:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, _ErrorObject(send_with_id))
         finally:
             REQUEST_ID.reset(token)
 
@@ -89,6 +93,41 @@ class RequestGuard:
                 f"{self.max_body_bytes} accepted; send the records in several requests."
             )
         return None
+
+
+class _ErrorObject:
+    """An ASGI ``send`` that answers a 422 error as ``{"error": ...}``, like every other error.
+
+    BentoML 1.4 answers an exception of status 4xx raised in an API (here
+    :class:`~.responses.RefusedRequest`) with ``[{"error": ...}]``: its handler wraps the
+    object in a one-item tuple (``api_endpoint_wrapper`` of its server app, 1.4.40 included).
+    The 422 body is held and sent as the object; any other answer goes through as it is.
+    """
+
+    def __init__(self, send: Any) -> None:
+        self.send = send
+        self.start: dict[str, Any] | None = None
+        self.body = b""
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start" and message["status"] == 422:
+            self.start = message
+            return
+        if self.start is None or message["type"] != "http.response.body":
+            await self.send(message)
+            return
+        self.body += message.get("body", b"")
+        if message.get("more_body", False):
+            return
+        body = self.body
+        with contextlib.suppress(ValueError):
+            error = json.loads(body)
+            if isinstance(error, list) and len(error) == 1 and isinstance(error[0], dict):
+                body = json.dumps(error[0]).encode()
+        headers = [(k, v) for k, v in self.start["headers"] if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await self.send({**self.start, "headers": headers})
+        await self.send({"type": "http.response.body", "body": body})
 
 
 async def _reply(send: Any, status: int, message: str, request_id: str) -> None:

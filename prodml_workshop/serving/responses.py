@@ -1,23 +1,32 @@
 """The response types of the prediction APIs, and the 422 answer to a refused request.
 
 A batchable API's batch function returns one output per record; BentoML hands each request
-its slice and turns it into the HTTP response with the API's output spec. The specs here
-document the outputs (a list of labels, or of class-probability dicts) and answer
-``422 Unprocessable Entity`` when the slice holds a :class:`~.predictor.Refusal`.
-They build on ``_bentoml_sdk.io_models.ensure_io_descriptor``, the function BentoML 1.4
-itself uses to turn a return annotation into an output spec.
+its slice and validates it against the API's return annotation before answering. The
+annotation :func:`served` builds lets a prediction through and raises :class:`RefusedRequest`
+on a :class:`~.predictor.Refusal`. Raising a ``bentoml.exceptions.BentoMLException`` is
+BentoML's documented way to answer another status code: the request at fault is answered
+``422 Unprocessable Entity``, naming the reason, while the other requests of its batch get
+their predictions.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from _bentoml_sdk.io_models import ensure_io_descriptor
-from starlette.responses import JSONResponse, Response
+from bentoml.exceptions import UnprocessableEntity
+from pydantic import BeforeValidator
 
 from .predictor import Refusal
 
-__all__ = ["label_type", "outputs_spec"]
+__all__ = ["RefusedRequest", "label_type", "served"]
+
+
+class RefusedRequest(UnprocessableEntity):
+    """The model could not predict on a request's records; BentoML answers it 422.
+
+    Not a ``ValueError``: pydantic would turn one raised in a validator into a validation
+    error, answered 400 as if the request were malformed.
+    """
 
 
 def label_type(manifest: dict[str, Any]) -> type:
@@ -48,8 +57,14 @@ def label_type(manifest: dict[str, Any]) -> type:
     return float
 
 
-def outputs_spec(item_type: Any) -> type:
-    """Return the output spec of an API that answers a list of ``item_type``.
+def _answer(output: Any) -> Any:
+    if isinstance(output, Refusal):
+        raise RefusedRequest(output.message)
+    return output
+
+
+def served(item_type: Any) -> Any:
+    """Return the annotation of one record's output in an API's ``list[...]`` return type.
 
     Parameters
     ----------
@@ -58,23 +73,19 @@ def outputs_spec(item_type: Any) -> type:
 
     Returns
     -------
-    type
-        A BentoML ``IODescriptor`` for ``list[item_type]`` whose responses are 422, naming
-        the reason, when the model refused the request's records.
+    typing.Annotated
+        ``item_type`` (what the OpenAPI page documents), validated so that a
+        :class:`~.predictor.Refusal` raises :class:`RefusedRequest`.
 
     Examples
     --------
-    >>> @bentoml.api(batchable=True, output_spec=outputs_spec(str))  # doctest: +SKIP
-    ... def predict(self, records: list[Record]) -> list[str]: ...
+    >>> from pydantic import TypeAdapter
+    >>> outputs = TypeAdapter(list[served(str)])
+    >>> outputs.validate_python(["Adelie", "Gentoo"])
+    ['Adelie', 'Gentoo']
+    >>> outputs.validate_python(["Adelie", Refusal("NaN in bill_length_mm")])
+    Traceback (most recent call last):
+    ...
+    prodml_workshop.serving.responses.RefusedRequest: NaN in bill_length_mm
     """
-    base = ensure_io_descriptor(list[item_type])
-
-    class Outputs(base):
-        @classmethod
-        async def to_http_response(cls, obj: Any, serde: Any) -> Response:
-            refusal = next((o for o in obj if isinstance(o, Refusal)), None)
-            if refusal is not None:
-                return JSONResponse({"error": refusal.message}, status_code=422)
-            return await super().to_http_response(obj, serde)
-
-    return Outputs
+    return Annotated[item_type, BeforeValidator(_answer)]

@@ -24,7 +24,7 @@ from .middleware import RequestGuard
 from .model_store import bento_image
 from .prediction_log import PredictionLog, log_path_from_env
 from .predictor import BatchPredictor
-from .responses import label_type, outputs_spec
+from .responses import label_type, served
 from .startup import served_model
 from .validation import record_model, records_type
 
@@ -37,7 +37,8 @@ SERVED = served_model()
 MODEL_DIR = SERVED.path
 MANIFEST = SERVED.manifest
 Records = records_type(record_model(MANIFEST))
-Label = label_type(MANIFEST)
+Label = served(label_type(MANIFEST))
+Probabilities = served(dict[str, float])
 #: Whether concurrent requests are merged into one model call (``PRODML_BATCHING`` != "0").
 BATCHING = os.environ.get("PRODML_BATCHING", "1") != "0"
 
@@ -54,31 +55,22 @@ class ModelService:
         self.model = load_model(self.bento_model.path)
         self.predictor = BatchPredictor(self.model, PredictionLog(log_path_from_env()))
 
-    @bentoml.api(
-        batchable=BATCHING,
-        max_batch_size=100,
-        max_latency_ms=5000,
-        output_spec=outputs_spec(Label),
-    )
+    @bentoml.api(batchable=BATCHING, max_batch_size=100, max_latency_ms=5000)
     def predict(self, records: Records) -> list[Label]:
         """Predict one record or a list of records, keyed by feature name (`null` = missing).
 
-        Answers the list of predictions in the order of the records.
+        Answers the list of predictions in the order of the records, or 422 naming the
+        reason when the model cannot predict on them.
         """
         return self.predictor.run("predict", records)
 
     if MANIFEST["has_predict_proba"]:
 
-        @bentoml.api(
-            batchable=BATCHING,
-            max_batch_size=100,
-            max_latency_ms=5000,
-            output_spec=outputs_spec(dict[str, float]),
-        )
-        def predict_proba(self, records: Records) -> list[dict[str, float]]:
+        @bentoml.api(batchable=BATCHING, max_batch_size=100, max_latency_ms=5000)
+        def predict_proba(self, records: Records) -> list[Probabilities]:
             """Class probabilities of one record or a list of records, keyed by feature name.
 
-            Answers one `{class: probability}` object per record, in order.
+            Answers one `{class: probability}` object per record, in order (422 as above).
             """
             return self.predictor.run("predict_proba", records)
 
