@@ -74,11 +74,16 @@ def _check_links(what: str, left: np.ndarray, right: np.ndarray, is_leaf: np.nda
             raise _refuse(what, "has a child index outside the tree or pointing backwards")
 
 
-def _depths(left: np.ndarray, right: np.ndarray, is_leaf: np.ndarray) -> np.ndarray:
-    depth = np.zeros(len(left), dtype=np.intp)
-    for node in np.flatnonzero(~is_leaf):  # children come after their parent
-        depth[left[node]] = depth[right[node]] = depth[node] + 1
-    return depth
+def _max_depth(left: np.ndarray, right: np.ndarray, is_leaf: np.ndarray) -> int:
+    """The depth of the deepest node, level by level (links are checked to point forward)."""
+    depth, level = 0, np.array([0])
+    while True:
+        inner = level[~is_leaf[level]]
+        if inner.size == 0:
+            return depth
+        # unique: a crafted node list may share children, which must not multiply the level.
+        level = np.unique(np.concatenate([left[inner], right[inner]]))
+        depth += 1
 
 
 def _check_tree(tree: Any, width: int) -> None:
@@ -97,7 +102,7 @@ def _check_tree(tree: Any, width: int) -> None:
     if np.any((feature[~is_leaf] < 0) | (feature[~is_leaf] >= width)):
         raise _refuse(what, f"splits on a feature outside 0..{width - 1}")
     # decision_path() sizes its buffer from max_depth.
-    if tree.max_depth != _depths(left, right, is_leaf).max():
+    if tree.max_depth != _max_depth(left, right, is_leaf):
         raise _refuse(what, f"records max_depth={tree.max_depth}, not the depth of its nodes")
 
 

@@ -97,23 +97,26 @@ def untrusted_types(file: str | Path, trusted: bool | Sequence[str] = False) -> 
     """
     import skops.io
 
+    return _beyond_trust(skops.io.get_untrusted_types(file=file), trusted)
+
+
+def _beyond_trust(types: list[str], trusted: bool | Sequence[str]) -> list[str]:
     if trusted is True:
         return []
-    accepted = set(SKOPS_SAFE_TYPES) | set(trusted or ())
-    return sorted(set(skops.io.get_untrusted_types(file=file)) - accepted)
+    return sorted(set(types) - set(SKOPS_SAFE_TYPES) - set(trusted or ()))
 
 
 def _load(file: Path, manifest: dict[str, Any], trusted: bool | Sequence[str]) -> Any:
     import skops.io
 
-    refused = untrusted_types(file, trusted)
+    present = skops.io.get_untrusted_types(file=file)
+    refused = _beyond_trust(present, trusted)
     if refused:
         raise UnsafeContentError(
             f"{file.name} holds types that neither skops nor this package trusts: {refused}. "
             "Building them could run their code. Check that you know each of them, then "
             "pass them by name, e.g. trusted=" + repr(refused) + " (or trusted=True)."
         )
-    present = skops.io.get_untrusted_types(file=file)
     model = skops.io.load(file, trusted=present)
     check_node_arrays(model)
     return model
