@@ -96,6 +96,7 @@ def _edit_tree_nodes(tree, edit) -> None:
     tree.__setstate__(state)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize(
     ("model", "data"),
     [

@@ -20,6 +20,7 @@ import hashlib
 import pickle
 import shutil
 import tempfile
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,6 +115,7 @@ class _Outcome:
 
 
 _OUTCOMES: OrderedDict[tuple[str, str], _Outcome] = OrderedDict()
+_OUTCOMES_LOCK = threading.Lock()
 
 
 class _HashWriter:
@@ -136,10 +138,11 @@ def _content_key(content: Any) -> str | None:
 def _remember(request: Request, name: str, outcome: _Outcome) -> None:
     if request.key is None:
         return
-    _OUTCOMES[(request.key, name)] = outcome
-    _OUTCOMES.move_to_end((request.key, name))
-    while len(_OUTCOMES) > _REMEMBERED:
-        _OUTCOMES.popitem(last=False)
+    with _OUTCOMES_LOCK:
+        _OUTCOMES[(request.key, name)] = outcome
+        _OUTCOMES.move_to_end((request.key, name))
+        while len(_OUTCOMES) > _REMEMBERED:
+            _OUTCOMES.popitem(last=False)
 
 
 def _write(request: Request, folder: Path, name: str, metadata: dict, artifact: bytes | None):
