@@ -21,7 +21,13 @@ from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.environment import free_port
 from prodml_workshop.packaging import load_model, read_manifest, save_model
 from prodml_workshop.packaging.demo import penguin_pipeline
-from prodml_workshop.serving import WatchedServer, serve_bento, to_records
+from prodml_workshop.serving import (
+    WatchedServer,
+    bento_summary,
+    folder_tree,
+    serve_bento,
+    to_records,
+)
 from prodml_workshop.serving.model_store import JAVA_PACKAGE, model_tag
 
 _OFFLINE = "http://127.0.0.1:9"  # any download attempt fails at once
@@ -116,6 +122,24 @@ def test_serve_bento_serves_the_model_the_bento_was_built_with(forest, tmp_path,
         assert s.client.predict(records=to_records(X)) == model.predict(X).tolist()
         metadata = requests.get(f"{s.url}/metadata", timeout=10).json()
         assert metadata == read_manifest(forest["package"])
+
+
+def test_folder_tree_and_bento_summary_show_what_the_built_bento_holds(forest):
+    bento = forest["bento"]
+    lines = folder_tree(bento).splitlines()
+    assert {"bento.yaml", "env/", "src/"} <= set(lines)
+    package_files = sum(1 for p in (bento / "src" / "prodml_workshop").rglob("*") if p.is_file())
+    assert f"    prodml_workshop/  ({package_files} files)" in lines
+    deeper = folder_tree(bento, depth=3).splitlines()
+    assert any(line.startswith("        serving/  (") for line in deeper)
+    summary = bento_summary(bento)
+    assert summary["service"] == "prodml_workshop.serving.service:ModelService"
+    assert (summary["name"], summary["version"]) == ("prodml-model-service", bento.name)
+    assert summary["models"] == [model_tag(forest["package"])]
+    assert summary["routes"] == ["/predict", "/predict_proba"]
+    assert summary["labels"]["course"] == "prodml-workshop"  # from bentofile.yaml
+    with pytest.raises(FileNotFoundError, match="not a built Bento"):
+        bento_summary(bento / "src")
 
 
 def _can_hide_folders():

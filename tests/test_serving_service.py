@@ -18,7 +18,14 @@ from schemathesis.checks import not_a_server_error
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.packaging import load_model, read_manifest, save_model
 from prodml_workshop.packaging.demo import penguin_pipeline
-from prodml_workshop.serving import MAX_RECORDS, model_version, read_log, serve, to_records
+from prodml_workshop.serving import (
+    MAX_RECORDS,
+    error_message,
+    model_version,
+    read_log,
+    serve,
+    to_records,
+)
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +152,45 @@ def test_bad_request_gets_4xx_naming_the_problem_and_the_server_stays_healthy(
     assert problem in response.text
     assert requests.get(f"{server.url}/readyz", timeout=10).status_code == 200
     assert _logged(server) == before
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("missing field", "records.0.sex: Field required"),
+        ("extra field", "records.0.species: Extra inputs are not permitted"),
+        ("string for a number", "records.0.body_mass_g: Input should be a valid number"),
+        ("empty batch", "records: "),
+        ("a list instead of an object", "Input should be an object"),
+        ("not JSON at all", "Invalid JSON"),
+    ],
+)
+def test_error_message_reads_the_place_and_reason_of_a_real_400_answer(server, case, expected):
+    body, problem = _BAD_BODIES[case]
+    response = requests.post(
+        f"{server.url}/predict", data=body, headers={"Content-Type": "application/json"}, timeout=30
+    )
+    assert response.status_code == 400
+    message = error_message(response.json())
+    assert message.startswith(expected) and problem in message
+    assert "\n" not in message
+
+
+def test_error_message_reads_every_problem_and_other_errors(server):
+    two = json.dumps({"records": [_penguin(island=3, body_mass_g="3750")]})
+    response = requests.post(
+        f"{server.url}/predict", data=two, headers={"Content-Type": "application/json"}, timeout=30
+    )
+    assert error_message(response.json()).split("; ") == [
+        "records.0.island: Input should be a valid string",
+        "records.0.body_mass_g: Input should be a valid number",
+    ]
+    plain = requests.post(f"{server.url}/predict", data=two, timeout=30)  # no Content-Type
+    assert plain.status_code == 415
+    assert error_message(plain.json()) == plain.json()["error"]
+    served = _post(server, "predict", {"records": [_penguin()]})
+    with pytest.raises(ValueError, match="not an error answer"):
+        error_message(served.json())
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])

@@ -7,7 +7,8 @@ BentoML's ``/readyz``, ``/livez``, ``/metrics`` and ``/docs``. Requests are vali
 the package's input schema; every prediction is appended to an SQLite log (``PRODML_LOG_DB``).
 From a notebook, :func:`serve` starts and always stops the server (:func:`serve_bento`, a
 built Bento, which carries its model); :func:`read_log` reads the log for the monitoring
-session.
+session; :func:`error_message` reads an error answer in one line, :func:`folder_tree` and
+:func:`bento_summary` show what a built Bento holds.
 
 Examples
 --------
@@ -18,7 +19,9 @@ Examples
 >>> read_log(server.log_db).tail(3)  # doctest: +SKIP
 """
 
+from .bento_contents import bento_summary, folder_tree
 from .default_model import default_model_dir
+from .error_messages import error_message
 from .launcher import ModelServer, ServerStartError, WatchedServer, serve, serve_bento
 from .prediction_log import PredictionLog, model_version, read_log
 from .validation import MAX_RECORDS, to_records
@@ -29,7 +32,10 @@ __all__ = [
     "PredictionLog",
     "ServerStartError",
     "WatchedServer",
+    "bento_summary",
     "default_model_dir",
+    "error_message",
+    "folder_tree",
     "model_version",
     "read_log",
     "serve",
