@@ -18,9 +18,8 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
-from prodml_workshop.environment import free_port
 from prodml_workshop.packaging import load_model, read_manifest, save_model
-from prodml_workshop.packaging.demo import penguin_pipeline
+from prodml_workshop.penguin_model import penguin_pipeline
 from prodml_workshop.serving import (
     WatchedServer,
     bento_summary,
@@ -29,6 +28,7 @@ from prodml_workshop.serving import (
     to_records,
 )
 from prodml_workshop.serving.model_store import JAVA_PACKAGE, model_tag
+from prodml_workshop.serving.ports import free_port
 
 _OFFLINE = "http://127.0.0.1:9"  # any download attempt fails at once
 

@@ -17,7 +17,7 @@ from schemathesis.checks import not_a_server_error
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.packaging import load_model, read_manifest, save_model
-from prodml_workshop.packaging.demo import penguin_pipeline
+from prodml_workshop.penguin_model import penguin_pipeline
 from prodml_workshop.serving import (
     MAX_RECORDS,
     error_message,

@@ -88,3 +88,4 @@ def test_check_servable_names_the_reason_in_one_line(tmp_path):
     with pytest.raises(NotServableError, match=r"ChecksumMismatchError: The artifact") as error:
         check_servable(package)
     assert "\n" not in str(error.value)
+    assert isinstance(error.value, ValueError)  # a bad package is a bad argument

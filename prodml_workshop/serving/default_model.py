@@ -2,7 +2,7 @@
 
 ``bentoml serve prodml_workshop.serving.service:ModelService`` must work on a fresh install,
 so the package can build its own model package: the course's penguin species classifier
-(:func:`~prodml_workshop.packaging.demo.penguin_pipeline`) trained on every penguin and saved
+(:func:`~prodml_workshop.penguin_model.penguin_pipeline`) trained on every penguin and saved
 with :func:`~prodml_workshop.packaging.save_model` in the ``skops`` format, which loads without
 running code. It is built once per scikit-learn version, under ``$XDG_CACHE_HOME`` (by default
 ``~/.cache``) in ``prodml-workshop/models/``.
@@ -39,7 +39,7 @@ def cache_dir() -> Path:
 def _build(destination: Path) -> None:
     from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
     from prodml_workshop.packaging import save_model
-    from prodml_workshop.packaging.demo import penguin_pipeline
+    from prodml_workshop.penguin_model import penguin_pipeline
 
     penguins = load_penguins()
     X, y = penguins[PENGUIN_FEATURES], penguins["species"]

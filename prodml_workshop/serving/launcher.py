@@ -22,8 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from prodml_workshop.environment import free_port
-
+from .ports import free_port
 from .prediction_log import DEFAULT_LOG_NAME
 
 __all__ = ["ModelServer", "ServerStartError", "WatchedServer", "serve", "serve_bento"]

@@ -34,8 +34,11 @@ from .model_store import bento_model_tag, model_tag, store_package
 __all__ = ["NotServableError", "ServedModel", "check_servable", "served_model"]
 
 
-class NotServableError(RuntimeError):
-    """A model package that the service cannot serve; the message says why, in one line."""
+class NotServableError(ValueError):
+    """A model package that the service cannot serve; the message says why, in one line.
+
+    A ``ValueError``, as the package passed is what is wrong (a bad argument).
+    """
 
 
 @dataclass(frozen=True)
