@@ -17,7 +17,6 @@ Examples
 """
 
 from .compare import compare_formats
-from .environment import environment_differences, library_versions
 from .errors import (
     ArchitectureError,
     ChecksumMismatchError,
@@ -36,6 +35,7 @@ from .load import LoadedModel, load_model
 from .manifest import read_manifest
 from .save import save_model
 from .support import format_support
+from .versions import environment_differences, library_versions
 
 __all__ = [
     "FORMATS",

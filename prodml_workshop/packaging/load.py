@@ -12,11 +12,11 @@ import pandas as pd
 from sklearn.utils.metaestimators import available_if
 
 from .checksums import verify_artifacts
-from .environment import environment_differences
 from .errors import EnvironmentMismatchWarning, PackagingError, UntrustedFormatError
 from .formats import get_format
 from .manifest import read_manifest
 from .predictors import as_model_input
+from .versions import environment_differences
 
 __all__ = ["LoadedModel", "check_trusted", "load_model"]
 

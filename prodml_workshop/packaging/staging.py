@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 
 from .checksums import sha256_file
-from .environment import library_versions
 from .errors import UnsafeContentError, UnsupportedFormatError
 from .formats import FORMATS, formats_for, get_format
 from .load import check_trusted, load_model
@@ -37,6 +36,7 @@ from .manifest import MANIFEST_NAME, MANIFEST_VERSION, read_manifest, utc_now, w
 from .model_info import ModelInfo, describe_model
 from .predictors import TorchPredictor, as_model_input
 from .schema import input_schema
+from .versions import library_versions
 
 __all__ = ["Request", "stage", "trial_outcome", "working_formats"]
 
