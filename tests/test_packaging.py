@@ -6,6 +6,7 @@ import hashlib
 import json
 import pickle
 import re
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from prodml_workshop.packaging import (
     ArchitectureError,
     ChecksumMismatchError,
     EnvironmentMismatchWarning,
+    InvalidPackageError,
     JavaNotFoundError,
     MissingArtifactError,
     UnsafeContentError,
@@ -400,6 +402,48 @@ def test_load_refuses_a_missing_artifact_naming_the_file(classifier, tmp_path):
     save_model(classifier[0], tmp_path, format="skops")
     (tmp_path / "model.skops").unlink()
     with pytest.raises(MissingArtifactError, match=re.escape("'model.skops'")):
+        load_model(tmp_path)
+
+
+def test_packaging_errors_can_be_caught_by_the_built_in_kind_they_resemble(classifier, tmp_path):
+    save_model(classifier[0], tmp_path / "pkg", format="skops")
+    shutil.copytree(tmp_path / "pkg", tmp_path / "changed")
+    _tamper(tmp_path / "changed" / "model.skops")
+    with pytest.raises(ValueError, match="does not match its checksum") as error:
+        load_model(tmp_path / "changed")
+    assert isinstance(error.value, ChecksumMismatchError)
+
+    (tmp_path / "pkg" / "model.skops").unlink()
+    with pytest.raises(FileNotFoundError, match="listed in the manifest is missing") as error:
+        load_model(tmp_path / "pkg")
+    assert isinstance(error.value, MissingArtifactError)
+    assert str(error.value).startswith("The artifact")  # OSError keeps the message as it is
+    with pytest.raises(FileNotFoundError, match="not a model package"):
+        read_manifest(tmp_path / "nowhere")
+
+    save_model(classifier[0], tmp_path / "pickled", format="pickle")
+    with pytest.raises(ValueError, match="can run code") as error:
+        load_model(tmp_path / "pickled")
+    assert isinstance(error.value, UntrustedFormatError)
+
+
+@pytest.mark.parametrize(
+    ("manifest_text", "reason"),
+    [("{not json", "is not valid JSON"), ('{"format": "skops"}', re.escape("lacks ['artifacts']"))],
+)
+def test_a_damaged_manifest_is_an_invalid_package_and_a_value_error(
+    tmp_path, manifest_text, reason
+):
+    (tmp_path / "manifest.json").write_text(manifest_text)
+    with pytest.raises(InvalidPackageError, match=reason) as error:
+        load_model(tmp_path)
+    assert isinstance(error.value, ValueError)
+
+
+def test_a_manifest_that_does_not_list_its_artifact_is_an_invalid_package(classifier, tmp_path):
+    save_model(classifier[0], tmp_path, format="skops")
+    _edit_manifest(tmp_path, lambda m: m.update(artifacts={}))
+    with pytest.raises(InvalidPackageError, match="does not list the skops artifact"):
         load_model(tmp_path)
 
 

@@ -1,4 +1,20 @@
-"""Exceptions and warnings raised when saving or loading a model package."""
+"""Exceptions and warnings raised when saving or loading a model package.
+
+Every error derives from :class:`PackagingError`, and also from the built-in error it
+resembles, so a caller can catch it either way (as scikit-learn's ``NotFittedError`` is also a
+``ValueError``): a missing file is a ``FileNotFoundError``; a package or model that cannot be
+used as it is (an untrusted format, unsafe or changed content, a damaged manifest, a format
+that does not fit) is a ``ValueError``.
+
+Examples
+--------
+>>> from prodml_workshop.packaging import read_manifest
+>>> try:
+...     read_manifest("no-such-folder")
+... except FileNotFoundError as err:
+...     print(type(err).__name__)
+MissingArtifactError
+"""
 
 from __future__ import annotations
 
@@ -6,6 +22,7 @@ __all__ = [
     "ArchitectureError",
     "ChecksumMismatchError",
     "EnvironmentMismatchWarning",
+    "InvalidPackageError",
     "JavaNotFoundError",
     "MissingArtifactError",
     "PackagingError",
@@ -19,19 +36,28 @@ class PackagingError(Exception):
     """Base class of every error raised by :mod:`prodml_workshop.packaging`."""
 
 
-class UntrustedFormatError(PackagingError):
+class UntrustedFormatError(PackagingError, ValueError):
     """The package's format can run code when loaded and the caller did not trust it."""
 
 
-class UnsafeContentError(PackagingError):
+class UnsafeContentError(PackagingError, ValueError):
     """An artifact holds objects that the format's safe loader refuses to build."""
 
 
-class ChecksumMismatchError(PackagingError):
+class ChecksumMismatchError(PackagingError, ValueError):
     """An artifact's bytes differ from the SHA-256 recorded in the manifest."""
 
 
-class MissingArtifactError(PackagingError):
+class InvalidPackageError(PackagingError, ValueError):
+    """A package's files are not what :func:`~prodml_workshop.packaging.save_model` writes.
+
+    The manifest is not JSON or lacks a package's keys, it does not list the artifact, or a
+    PMML document does not give what the package promises (the predictions it was saved
+    with, class probabilities).
+    """
+
+
+class MissingArtifactError(PackagingError, FileNotFoundError):
     """A file that the package needs (an artifact or ``manifest.json``) does not exist."""
 
 

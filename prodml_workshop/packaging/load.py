@@ -12,7 +12,7 @@ import pandas as pd
 from sklearn.utils.metaestimators import available_if
 
 from .checksums import verify_artifacts
-from .errors import EnvironmentMismatchWarning, PackagingError, UntrustedFormatError
+from .errors import EnvironmentMismatchWarning, InvalidPackageError, UntrustedFormatError
 from .formats import get_format
 from .manifest import read_manifest
 from .predictors import as_model_input
@@ -173,7 +173,9 @@ def load_model(path: str | Path, *, trusted: bool | Sequence[str] = False) -> Lo
     UntrustedFormatError
         If the format can run code and ``trusted`` is not ``True``.
     MissingArtifactError
-        If ``manifest.json`` or an artifact is missing.
+        If ``manifest.json`` or an artifact is missing (a ``FileNotFoundError``).
+    InvalidPackageError
+        If the manifest is not one that ``save_model`` writes.
     ChecksumMismatchError
         If an artifact changed since it was saved.
     UnsafeContentError
@@ -206,7 +208,7 @@ def load_model(path: str | Path, *, trusted: bool | Sequence[str] = False) -> Lo
             "cannot run code (skops, onnx, pmml, torch, safetensors)."
         )
     if fmt.artifact not in manifest["artifacts"]:
-        raise PackagingError(
+        raise InvalidPackageError(
             f"The manifest of {path} does not list the {fmt.name} artifact {fmt.artifact!r}, "
             "so its checksum cannot be verified; save the model again."
         )

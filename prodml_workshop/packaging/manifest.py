@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import MissingArtifactError, PackagingError
+from .errors import InvalidPackageError, MissingArtifactError
 
 __all__ = ["MANIFEST_NAME", "MANIFEST_VERSION", "read_manifest", "write_manifest"]
 
@@ -64,7 +64,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     ------
     MissingArtifactError
         If there is no ``manifest.json``.
-    PackagingError
+    InvalidPackageError
         If the manifest is not valid JSON or is not a manifest.
 
     Examples
@@ -84,8 +84,13 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise PackagingError(f"{path} is not valid JSON ({exc}); save the model again.") from exc
+        raise InvalidPackageError(
+            f"{path} is not valid JSON ({exc}); save the model again."
+        ) from exc
     missing = {"format", "artifacts"} - set(manifest) if isinstance(manifest, dict) else {"all"}
     if missing:
-        raise PackagingError(f"{path} is not a model manifest: it lacks {sorted(missing)}.")
+        raise InvalidPackageError(
+            f"{path} is not a model manifest: it lacks {sorted(missing)}. Pass the folder "
+            "that save_model wrote."
+        )
     return manifest

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import JavaNotFoundError, PackagingError, UnsupportedFormatError
+from ..errors import InvalidPackageError, JavaNotFoundError, UnsupportedFormatError
 from ..model_info import ModelInfo
 from .base import ModelFormat
 
@@ -152,7 +152,7 @@ class PmmlPredictor:
         columns = [f"probability({label})" for label in self.classes_]
         results = self._evaluate(X)
         if not set(columns) <= set(results.columns):
-            raise PackagingError(
+            raise InvalidPackageError(
                 "The PMML document gives no class probabilities: sklearn2pmml writes none "
                 "for this estimator (it scores labels only)."
             )
@@ -167,7 +167,7 @@ def _load(file: Path, manifest: dict[str, Any], trusted: bool) -> PmmlPredictor:
     try:
         evaluator.verify()
     except Exception as exc:  # a Java exception, raised through JPype
-        raise PackagingError(
+        raise InvalidPackageError(
             f"The PMML evaluator does not reproduce the predictions that scikit-learn "
             f"embedded in {file.name} (its verification rows): {exc}"
         ) from exc
