@@ -13,14 +13,22 @@ PIP_TORCH = $(shell $(PYTHON) -c "import urllib.request as u; u.urlopen('$(TORCH
 
 export BENTOML_DO_NOT_TRACK := true
 
-.PHONY: lab test exercises lock java python clean
+.PHONY: lab test test-fast exercises lock java python clean
 
 lab: $(VENV)/.installed
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) \
 		--LabApp.default_url=/lab/tree/notebooks/00_setup.ipynb $(LAB_ARGS)
 
+# The whole suite, what CI runs: the tests, every notebook, the docstring examples.
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest --nbval-lax tests notebooks solutions
+	$(BIN)/python -m pytest --nbval-lax --doctest-modules tests notebooks solutions prodml_workshop
+
+# The unit tier, the loop while you work (meant to stay under a minute): no test that starts a
+# server, builds a venv or a Bento, executes notebooks or is marked slow (markers in
+# pyproject.toml); the docstring examples included.
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -m "not (slow or server or build or notebook)" --doctest-modules \
+		tests prodml_workshop
 
 exercises: $(VENV)/.installed
 	$(BIN)/python -m prodml_workshop.exercises build

@@ -27,7 +27,7 @@ def session_map() -> pd.DataFrame:
 
     Examples
     --------
-    >>> session_map()["minutes"].sum()
+    >>> int(session_map()["minutes"].sum())
     210
     """
     table = pd.DataFrame(SESSIONS, columns=["notebook", "topic", "minutes"])

@@ -1,8 +1,24 @@
-"""Shared fixtures: the repository root."""
+"""Shared fixtures: the repository root, the course's model fitted and saved, stopped servers.
 
+The fitted model and its packages are made once per session and shared: use them read-only
+(copy a package with ``shutil.copytree`` before changing it; a package that changed fails the
+session at its end).
+"""
+
+import contextlib
+import functools
+import hashlib
+import socket
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
+import psutil
 import pytest
+
+from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
+from prodml_workshop.packaging import save_model
+from prodml_workshop.penguin_model import penguin_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -11,3 +27,109 @@ ROOT = Path(__file__).resolve().parents[1]
 def root() -> Path:
     """The repository's root folder."""
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def course_model() -> Any:
+    """The course's penguin pipeline fitted on every penguin (read-only)."""
+    penguins = load_penguins()
+    return penguin_pipeline().fit(penguins[PENGUIN_FEATURES], penguins["species"])
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture(scope="session")
+def course_packages(course_model, tmp_path_factory) -> Iterator[Callable[[str], Path]]:
+    """Save the course model in a format, once per session: ``course_packages("onnx")``.
+
+    The packages are shared by every test that asks for them, so they are read-only: at the
+    end of the session, one whose files changed is an error.
+    """
+    folder = tmp_path_factory.mktemp("course-packages")
+    sample = load_penguins()[PENGUIN_FEATURES].head()
+    saved: dict[Path, dict[str, str]] = {}
+
+    @functools.cache
+    def package(fmt: str) -> Path:
+        path = save_model(course_model, folder / fmt, format=fmt, sample_input=sample)
+        saved[path] = _digest(path)
+        return path
+
+    yield package
+    changed = [str(path) for path, digest in saved.items() if _digest(path) != digest]
+    assert not changed, f"a test changed the shared packages {changed}: copy a package first"
+
+
+@pytest.fixture(scope="session")
+def course_package(course_packages) -> Path:
+    """The course model saved as a skops package (read-only)."""
+    return course_packages("skops")
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as a new server would
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _describe(process: psutil.Process) -> str:
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return f"process {process.pid}"
+
+
+@pytest.fixture(scope="session")
+def assert_stopped() -> Callable[..., None]:
+    """Check that a stopped server left nothing behind: no process alive, its port free.
+
+    Call it as ``assert_stopped(processes, port)``: each process gets ``timeout`` seconds to
+    end (one still alive then is killed, so it does not haunt the next test, and fails the
+    check); the loopback ``port``, if given, must be free for a new server.
+    """
+
+    def check(
+        processes: Iterable[psutil.Process] = (), port: int | None = None, timeout: float = 15
+    ) -> None:
+        _, alive = psutil.wait_procs(list(processes), timeout=timeout)
+        survivors = [_describe(process) for process in alive]
+        for process in alive:
+            with contextlib.suppress(psutil.Error):  # it may have ended in the meantime
+                process.kill()
+        assert not survivors, survivors
+        if port is not None:
+            assert _port_is_free(port), f"port {port} is still taken"
+
+    return check
+
+
+def _bentoml_processes() -> list[psutil.Process]:
+    found = []
+    for process in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):  # it may end while we look
+            if "bentoml" in " ".join(process.cmdline()):
+                found.append(process)
+    return found
+
+
+@pytest.fixture(scope="session")
+def bentoml_processes() -> Callable[[], list[psutil.Process]]:
+    """Return a finder of the BentoML processes (servers, workers) this test process started."""
+    return _bentoml_processes
+
+
+@pytest.fixture
+def no_bentoml_left(assert_stopped) -> Iterator[None]:
+    """After the test, check that no BentoML process it started is still running."""
+    yield
+    assert_stopped(_bentoml_processes())

@@ -11,6 +11,8 @@ import pytest
 from prodml_workshop.exercises.core import Status
 from prodml_workshop.exercises.grade import grade
 
+pytestmark = pytest.mark.notebook
+
 
 @pytest.fixture(scope="module")
 def wrong_and_broken(root, tmp_path_factory):

@@ -10,30 +10,17 @@ import textwrap
 
 import numpy as np
 import pandas as pd
-import psutil
 import pytest
 
 from prodml_workshop.exercises import PLACEHOLDER, Status
 from prodml_workshop.exercises import scaling as ex
 from prodml_workshop.packaging import load_model
 
+pytestmark = pytest.mark.usefixtures("no_bentoml_left")
+
 
 def _question(number: int, **answers):
     return ex.bind(dict(answers))[number - 1]
-
-
-@pytest.fixture(autouse=True)
-def no_server_left_behind():
-    yield
-    servers = []
-    for process in psutil.Process().children(recursive=True):
-        try:
-            if "bentoml" in " ".join(process.cmdline()):
-                servers.append(process)
-        except psutil.NoSuchProcess:
-            pass
-    _, alive = psutil.wait_procs(servers, timeout=15)
-    assert not alive, [" ".join(p.cmdline()) for p in alive]
 
 
 def test_the_notebook_tries_a_service_file_with_the_helper_of_session_2():
@@ -112,6 +99,7 @@ def _service(tmp_path, square: str):
     return path
 
 
+@pytest.mark.server
 def test_q2_accepts_a_batchable_endpoint(tmp_path):
     path = _service(
         tmp_path,
@@ -126,6 +114,7 @@ def test_q2_accepts_a_batchable_endpoint(tmp_path):
     assert result.status is Status.PASS, result.message
 
 
+@pytest.mark.server
 def test_q2_refuses_an_endpoint_that_does_not_batch(tmp_path):
     path = _service(
         tmp_path,

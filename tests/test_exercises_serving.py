@@ -12,7 +12,6 @@ import textwrap
 import time
 
 import numpy as np
-import psutil
 import pytest
 import requests
 
@@ -21,27 +20,11 @@ from prodml_workshop.exercises import PLACEHOLDER, Status
 from prodml_workshop.exercises import serving as ex
 from prodml_workshop.serving import ServerStartError, read_log, to_records
 
+pytestmark = pytest.mark.usefixtures("no_bentoml_left")
+
 
 def _question(number: int, **answers):
     return ex.bind(dict(answers))[number - 1]
-
-
-def _bentoml_servers() -> list[psutil.Process]:
-    found = []
-    for process in psutil.Process().children(recursive=True):
-        try:
-            if "bentoml" in " ".join(process.cmdline()):
-                found.append(process)
-        except psutil.NoSuchProcess:
-            pass
-    return found
-
-
-@pytest.fixture(autouse=True)
-def no_server_left_behind():
-    yield
-    _, alive = psutil.wait_procs(_bentoml_servers(), timeout=15)
-    assert not alive, [" ".join(p.cmdline()) for p in alive]
 
 
 # --- The helpers ----------------------------------------------------------------------------
@@ -67,7 +50,10 @@ def test_fake_log_reads_like_a_served_one(tmp_path):
     assert list(log["inputs"].iloc[0]) == PENGUIN_FEATURES
 
 
-def test_serve_service_file_serves_any_service_and_stops_it(tmp_path):
+@pytest.mark.server
+def test_serve_service_file_serves_any_service_and_stops_it(
+    tmp_path, bentoml_processes, assert_stopped
+):
     service = tmp_path / "greeter.py"
     service.write_text(
         textwrap.dedent("""
@@ -81,16 +67,16 @@ def test_serve_service_file_serves_any_service_and_stops_it(tmp_path):
         """)
     )
     with ex.serve_service_file(service) as url:
-        servers = _bentoml_servers()
+        servers = bentoml_processes()
         assert servers
         answer = requests.post(f"{url}/hello", json={"name": "Ada"}, timeout=10)
         assert answer.text == "Hello, Ada!"
-    _, alive = psutil.wait_procs(servers, timeout=15)
-    assert not alive
+    assert_stopped(servers)
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{url}/readyz", timeout=2)
 
 
+@pytest.mark.server
 def test_serve_service_file_raises_with_the_log_when_the_file_does_not_import(tmp_path):
     broken = tmp_path / "broken.py"
     broken.write_text("import bentoml\nraise RuntimeError('this file is broken')\n")
@@ -115,12 +101,14 @@ def _with_the_client(url, records):
         return client.predict(records=records)
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("answer", [_over_http, _with_the_client])
 def test_q1_accepts_a_client_that_asks_the_server(answer):
     result = _question(1, predict_over_http=answer).evaluate()
     assert result.status is Status.PASS, result.message
 
 
+@pytest.mark.server
 def test_q1_refuses_predictions_made_in_process():
     from prodml_workshop.packaging import load_model
     from prodml_workshop.serving import default_model_dir
@@ -137,6 +125,7 @@ def test_q1_refuses_predictions_made_in_process():
     assert "a model you have not seen" in result.message
 
 
+@pytest.mark.server
 def test_q1_refuses_a_client_that_returns_the_error_as_predictions():
     def no_status_check(url, records):
         return requests.post(f"{url}/predict", json={"records": records}, timeout=30).json()
@@ -146,6 +135,7 @@ def test_q1_refuses_a_client_that_returns_the_error_as_predictions():
     assert "raise_for_status" in result.message
 
 
+@pytest.mark.server
 def test_q1_explains_a_wrong_body():
     def wrong_key(url, records):
         response = requests.post(f"{url}/predict", json={"rows": records}, timeout=30)
@@ -254,11 +244,13 @@ def _service_file(tmp_path, square):
     return path
 
 
+@pytest.mark.server
 def test_q3_accepts_a_typed_square_endpoint(tmp_path):
     result = _question(3, service_file=_service_file(tmp_path, _RIGHT)).evaluate()
     assert result.status is Status.PASS, result.message
 
 
+@pytest.mark.server
 @pytest.mark.parametrize(
     ("square", "message"),
     [

@@ -12,6 +12,8 @@ import requests
 
 from prodml_workshop.serving.ports import free_port
 
+pytestmark = pytest.mark.server
+
 TOKEN = "workshop-test-token"
 
 

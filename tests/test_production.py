@@ -1,7 +1,6 @@
 """The capstone's loop: traffic to a real server, the monitoring job, retraining, redeploying."""
 
 import shutil
-import socket
 
 import matplotlib
 import pandas as pd
@@ -78,15 +77,6 @@ def packages(training, tmp_path_factory):
 def _no_server_left():
     yield
     undeploy()
-
-
-def _port_is_free(port):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def _write_log(path, days, version):
@@ -183,6 +173,7 @@ def test_retrain_fits_a_fresh_copy_on_every_part_in_time_order(training, traffic
         retrain(estimator, recent.drop(columns="wind"), features=FEATURES, target="weather")
 
 
+@pytest.mark.server
 def test_replay_logs_each_day_under_its_date_and_stops_at_the_alert(packages, traffic, tmp_path):
     v1, _ = packages
     log_db = tmp_path / "log.sqlite"
@@ -203,7 +194,10 @@ def test_replay_logs_each_day_under_its_date_and_stops_at_the_alert(packages, tr
     assert rest.alerts == [] and len(rest.served) == 3
 
 
-def test_deploy_replaces_the_server_and_refuses_a_damaged_package(packages, traffic, tmp_path):
+@pytest.mark.server
+def test_deploy_replaces_the_server_and_refuses_a_damaged_package(
+    packages, traffic, tmp_path, assert_stopped
+):
     v1, v2 = packages
     log_db = tmp_path / "log.sqlite"
     old = deploy(v1, log_db=log_db)
@@ -217,7 +211,8 @@ def test_deploy_replaces_the_server_and_refuses_a_damaged_package(packages, traf
     assert current_server() is old and old.running  # the running version keeps serving
 
     new = deploy(v2, log_db=log_db)
-    assert not old.running and _port_is_free(old.port) and current_server() is new
+    assert not old.running and current_server() is new
+    assert_stopped(port=old.port)
     served = requests.get(f"{new.url}/metadata", timeout=10).json()
     assert model_version(served) == model_version(read_manifest(v2))
     assert served["metadata"]["name"] == "v2"

@@ -1,16 +1,15 @@
 """The bare Starlette app: the model's own predictions, and serve_bare leaves nothing behind."""
 
-import socket
-
 import psutil
 import pytest
 import requests
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
-from prodml_workshop.packaging import load_model, save_model
-from prodml_workshop.penguin_model import penguin_pipeline
+from prodml_workshop.packaging import load_model
 from prodml_workshop.scaling import serve_bare
 from prodml_workshop.serving import to_records
+
+pytestmark = pytest.mark.server
 
 
 @pytest.fixture(scope="module")
@@ -19,10 +18,8 @@ def penguins():
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory, penguins):
-    path = tmp_path_factory.mktemp("models") / "penguins"
-    model = penguin_pipeline().fit(penguins, load_penguins()["species"])
-    return save_model(model, path, format="onnx", sample_input=penguins.head())
+def package(course_packages):
+    return course_packages("onnx")
 
 
 @pytest.fixture(scope="module")
@@ -52,17 +49,9 @@ def test_bare_app_answers_400_to_a_malformed_body(server):
     assert _post(server, data=b"not json").status_code == 400
 
 
-def _port_is_free(port):
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as a new server would
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def test_serve_bare_with_two_workers_serves_and_stops_every_process(package, penguins):
+def test_serve_bare_with_two_workers_serves_and_stops_every_process(
+    package, penguins, assert_stopped
+):
     with serve_bare(package, workers=2) as server:
         processes = psutil.Process(server._process.pid).children(recursive=True)
         assert sum("spawn_main" in " ".join(p.cmdline()) for p in processes) == 2
@@ -70,9 +59,7 @@ def test_serve_bare_with_two_workers_serves_and_stops_every_process(package, pen
         response = requests.post(f"{server.url}/predict", json=body, timeout=10)
         assert response.json() == load_model(package).predict(penguins.head(5)).tolist()
     assert not server.running
-    _, alive = psutil.wait_procs(processes, timeout=15)
-    assert not alive, [" ".join(p.cmdline()) for p in alive]
-    assert _port_is_free(server.port)
+    assert_stopped(processes, server.port)
 
 
 def test_serve_bare_raises_with_the_log_when_the_model_dir_is_wrong(tmp_path):

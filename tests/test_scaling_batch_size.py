@@ -4,8 +4,7 @@ import matplotlib
 import pytest
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
-from prodml_workshop.packaging import load_model, save_model
-from prodml_workshop.penguin_model import penguin_pipeline
+from prodml_workshop.packaging import load_model
 from prodml_workshop.scaling import latency_by_batch_size, plot_batch_sizes
 
 matplotlib.use("Agg")
@@ -17,13 +16,8 @@ def penguins():
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory, penguins):
-    fitted = penguin_pipeline().fit(penguins, load_penguins()["species"])
-    folder = tmp_path_factory.mktemp("models")
-    return {
-        fmt: load_model(save_model(fitted, folder / fmt, format=fmt, sample_input=penguins.head()))
-        for fmt in ("skops", "onnx")
-    }
+def models(course_packages):
+    return {fmt: load_model(course_packages(fmt)) for fmt in ("skops", "onnx")}
 
 
 def test_curve_has_every_model_and_batch_size_with_positive_times(models, penguins):

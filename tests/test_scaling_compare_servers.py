@@ -7,9 +7,6 @@ import pandas as pd
 import pytest
 import requests
 
-from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
-from prodml_workshop.packaging import save_model
-from prodml_workshop.penguin_model import penguin_pipeline
 from prodml_workshop.scaling import (
     BARE_APP,
     SERVICE,
@@ -24,17 +21,9 @@ from prodml_workshop.serving import read_log, serve
 matplotlib.use("Agg")
 
 
-@pytest.fixture(scope="module")
-def package(tmp_path_factory):
-    penguins = load_penguins()
-    X = penguins[PENGUIN_FEATURES]
-    path = tmp_path_factory.mktemp("models") / "penguins"
-    return save_model(penguin_pipeline().fit(X, penguins["species"]), path, format="skops",
-                      sample_input=X.head())  # fmt: skip
-
-
-def test_grid_measures_the_service_and_the_bare_app_under_the_same_load(package):
-    table = compare_servers(package, users=4, duration=2, workers=(1,), batching=(False,),
+@pytest.mark.server
+def test_grid_measures_the_service_and_the_bare_app_under_the_same_load(course_package):
+    table = compare_servers(course_package, users=4, duration=2, workers=(1,), batching=(False,),
                             warmup=0.5, progress=False)  # fmt: skip
     assert table["server"].tolist() == ["bare Starlette", "BentoML service"]
     assert table["batching"].tolist() == [None, False]
@@ -45,10 +34,11 @@ def test_grid_measures_the_service_and_the_bare_app_under_the_same_load(package)
     assert len(ax.patches) == 2
 
 
-def test_service_without_batching_makes_one_model_call_per_request(package, tmp_path):
+@pytest.mark.server
+def test_service_without_batching_makes_one_model_call_per_request(course_package, tmp_path):
     log_db = tmp_path / "log.sqlite"
     body = penguin_payload()
-    with serve(package, batching=False, log_db=log_db) as server:
+    with serve(course_package, batching=False, log_db=log_db) as server:
 
         def send(_):
             response = requests.post(f"{server.url}/predict", json=body, timeout=30)
@@ -61,8 +51,9 @@ def test_service_without_batching_makes_one_model_call_per_request(package, tmp_
     assert (log["batch_size"] == 1).all()
 
 
-def test_bare_workers_can_be_tried_apart_from_the_service(package):
-    table = compare_servers(package, users=2, duration=1, workers=(), batching=(True,),
+@pytest.mark.server
+def test_bare_workers_can_be_tried_apart_from_the_service(course_package):
+    table = compare_servers(course_package, users=2, duration=1, workers=(), batching=(True,),
                             bare=(2,), warmup=0, progress=False)  # fmt: skip
     assert table[["server", "workers"]].values.tolist() == [[BARE_APP, 2]]
     assert table["batching"].isna().all() and (table["failures"] == 0).all()

@@ -6,8 +6,6 @@ import psutil
 import pytest
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
-from prodml_workshop.packaging import save_model
-from prodml_workshop.penguin_model import penguin_pipeline
 from prodml_workshop.scaling import (
     compare_scoring,
     local_cluster,
@@ -15,15 +13,6 @@ from prodml_workshop.scaling import (
     score_in_process,
     score_parquet,
 )
-
-
-@pytest.fixture(scope="module")
-def package(tmp_path_factory):
-    penguins = load_penguins()
-    X = penguins[PENGUIN_FEATURES]
-    path = tmp_path_factory.mktemp("models") / "penguins"
-    return save_model(penguin_pipeline().fit(X, penguins["species"]), path, format="skops",
-                      sample_input=X.head())  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -50,38 +39,42 @@ def test_dataset_is_penguin_like_new_rows_in_partitions(dataset):
     assert lengths.nunique() > penguins["bill_length_mm"].nunique()  # jittered: new values
 
 
-def test_dask_scoring_equals_the_loop_row_for_row_and_leaves_no_process(package, dataset):
+@pytest.mark.server
+def test_dask_scoring_equals_the_loop_row_for_row_and_leaves_no_process(
+    course_package, dataset, assert_stopped
+):
     before = _spawned_children()
-    loop = score_in_process(package, dataset)
-    result = score_parquet(package, dataset, n_workers=2)
+    loop = score_in_process(course_package, dataset)
+    result = score_parquet(course_package, dataset, n_workers=2)
     assert len(result.predictions) == 20_000
     pd.testing.assert_series_equal(result.predictions, loop.predictions)
     assert result.n_workers == 2 and result.n_partitions == 5
     assert result.model_loads == 2  # once per worker, not once per partition
     assert result.dashboard_link.startswith("http")
-    _, alive = psutil.wait_procs(_spawned_children() - before, timeout=10)
-    assert not alive, [" ".join(p.cmdline()) for p in alive]
+    assert_stopped(_spawned_children() - before, timeout=10)
 
 
-def test_scoring_on_a_running_cluster_by_address_keeps_models_loaded(package, dataset):
-    loop = score_in_process(package, dataset)
+@pytest.mark.server
+def test_scoring_on_a_running_cluster_by_address_keeps_models_loaded(course_package, dataset):
+    loop = score_in_process(course_package, dataset)
     with local_cluster(1) as client:
-        first = score_parquet(package, dataset, scheduler_address=client.scheduler.address)
-        again = score_parquet(package, dataset, client=client)
+        first = score_parquet(course_package, dataset, scheduler_address=client.scheduler.address)
+        again = score_parquet(course_package, dataset, client=client)
         assert client.status == "running"  # the cluster was not ours to close
     assert first.model_loads == 1 and again.model_loads == 0  # cached in the worker process
     assert np.array_equal(first.predictions, loop.predictions)
     assert np.array_equal(again.predictions, loop.predictions)
 
 
-def test_compare_scoring_reports_the_loop_and_each_cluster(package, dataset):
-    table = compare_scoring(package, dataset, n_workers=(1,))
+@pytest.mark.server
+def test_compare_scoring_reports_the_loop_and_each_cluster(course_package, dataset):
+    table = compare_scoring(course_package, dataset, n_workers=(1,))
     assert table["runner"].tolist() == ["single-process loop", "Dask, 1 worker"]
     assert table["same_predictions"].all()
     assert (table["rows"] == 20_000).all() and (table["seconds"] > 0).all()
     assert table["speedup"].iloc[0] == 1
 
 
-def test_score_parquet_explains_an_empty_folder(package, tmp_path):
+def test_score_parquet_explains_an_empty_folder(course_package, tmp_path):
     with pytest.raises(FileNotFoundError, match="make_scoring_dataset"):
-        score_parquet(package, tmp_path)
+        score_parquet(course_package, tmp_path)

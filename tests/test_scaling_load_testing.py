@@ -10,21 +10,13 @@ import time
 import psutil
 import pytest
 
-from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
-from prodml_workshop.packaging import save_model
-from prodml_workshop.penguin_model import penguin_pipeline
 from prodml_workshop.scaling import load_test, penguin_payload, serve_bare
 from prodml_workshop.serving.ports import free_port
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    penguins = load_penguins()
-    X = penguins[PENGUIN_FEATURES]
-    path = tmp_path_factory.mktemp("models") / "penguins"
-    save_model(penguin_pipeline().fit(X, penguins["species"]), path, format="onnx",
-               sample_input=X.head())  # fmt: skip
-    with serve_bare(path) as running:
+def server(course_packages):
+    with serve_bare(course_packages("onnx")) as running:
         yield running
 
 
@@ -37,6 +29,7 @@ def _locusts(url):
     return found
 
 
+@pytest.mark.server
 def test_load_test_measures_throughput_and_ordered_latencies(server):
     stats = load_test(server.url, users=4, duration=2, payload=penguin_payload(), warmup=0.5,
                       progress=False)  # fmt: skip
@@ -48,6 +41,7 @@ def test_load_test_measures_throughput_and_ordered_latencies(server):
     assert not _locusts(server.url)  # the load generator did not outlive the call
 
 
+@pytest.mark.server
 def test_load_test_counts_error_responses_as_failures(server):
     stats = load_test(server.url, users=2, duration=1, warmup=0, payload={"records": "nonsense"},
                       progress=False)  # fmt: skip
@@ -57,11 +51,13 @@ def test_load_test_counts_error_responses_as_failures(server):
     assert "HTTP 400" in row["errors"]
 
 
+@pytest.mark.server
 def test_load_test_refuses_a_warmup_as_long_as_the_run(server):
     with pytest.raises(ValueError, match="warmup"):
         load_test(server.url, duration=2, warmup=2)
 
 
+@pytest.mark.server
 def test_load_test_counts_refused_connections_as_failures():
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     [row] = load_test(url, users=2, duration=1, warmup=0, progress=False).to_dict("records")
@@ -75,6 +71,7 @@ def test_load_test_refuses_a_url_without_scheme():
         load_test("127.0.0.1:3000", duration=1)
 
 
+@pytest.mark.server
 def test_no_locust_survives_an_interrupted_load_test(server, tmp_path):
     caller = subprocess.Popen(
         [

@@ -94,6 +94,7 @@ def test_binder_files(root):
     assert "BENTOML_DO_NOT_TRACK=true" in (binder / "start").read_text()
 
 
+@pytest.mark.build
 def test_postbuild_installs_the_package_in_a_fresh_venv(root, tmp_path):
     repo = tmp_path / "repo"
     shutil.copytree(
