@@ -38,6 +38,7 @@ from prodml_workshop.packaging import (
     read_manifest,
     save_model,
 )
+from prodml_workshop.packaging.checksums import flip_byte
 
 NUMERIC = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 CATEGORICAL = ["island", "sex"]
@@ -131,12 +132,6 @@ def onnx_package(classifier, tmp_path_factory):
     model, X = classifier
     path = tmp_path_factory.mktemp("packages") / "onnx"
     return save_model(model, path, format="onnx", sample_input=X.head(), metadata={"run": 7})
-
-
-def _tamper(file: Path) -> None:
-    data = bytearray(file.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    file.write_bytes(bytes(data))
 
 
 def _edit_manifest(package: Path, edit) -> None:
@@ -378,11 +373,8 @@ def test_load_refuses_untrusted_pickle_and_joblib(classifier, tmp_path, fmt):
 
 
 def test_load_refuses_a_changed_byte_naming_the_file(onnx_package, tmp_path):
-    package = tmp_path / "copy"
-    package.mkdir()
-    for file in onnx_package.iterdir():
-        (package / file.name).write_bytes(file.read_bytes())
-    _tamper(package / "model.onnx")
+    package = shutil.copytree(onnx_package, tmp_path / "copy")
+    flip_byte(package / "model.onnx")
 
     with pytest.raises(ChecksumMismatchError, match=re.escape("'model.onnx'")):
         load_model(package)
@@ -405,10 +397,27 @@ def test_load_refuses_a_missing_artifact_naming_the_file(classifier, tmp_path):
         load_model(tmp_path)
 
 
+def test_flip_byte_changes_exactly_one_byte(tmp_path):
+    file = tmp_path / "artifact.bin"
+    file.write_bytes(bytes(range(10)))
+    assert flip_byte(file) == 5
+    assert flip_byte(file, 0) == 0
+    changed = file.read_bytes()
+    assert [i for i in range(10) if changed[i] != i] == [0, 5]
+    assert changed[5] == 5 ^ 0xFF
+
+
+def test_flip_byte_refuses_a_position_outside_the_file(tmp_path):
+    file = tmp_path / "empty.bin"
+    file.write_bytes(b"")
+    with pytest.raises(ValueError, match="0 bytes"):
+        flip_byte(file)
+
+
 def test_packaging_errors_can_be_caught_by_the_built_in_kind_they_resemble(classifier, tmp_path):
     save_model(classifier[0], tmp_path / "pkg", format="skops")
     shutil.copytree(tmp_path / "pkg", tmp_path / "changed")
-    _tamper(tmp_path / "changed" / "model.skops")
+    flip_byte(tmp_path / "changed" / "model.skops")
     with pytest.raises(ValueError, match="does not match its checksum") as error:
         load_model(tmp_path / "changed")
     assert isinstance(error.value, ChecksumMismatchError)

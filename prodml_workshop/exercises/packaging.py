@@ -31,7 +31,7 @@ from prodml_workshop.packaging import (
     read_manifest,
     save_model,
 )
-from prodml_workshop.packaging.demo import flip_byte
+from prodml_workshop.packaging.checksums import flip_byte
 from prodml_workshop.penguin_model import NUMERIC, penguin_pipeline
 
 __all__ = ["bind", "fresh_penguins", "make_mystery_package", "penguin_model"]

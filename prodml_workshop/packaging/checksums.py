@@ -1,4 +1,8 @@
-"""SHA-256 checksums of artifact files, computed at save time and verified before loading."""
+"""SHA-256 checksums of artifact files, computed at save time and verified before loading.
+
+:func:`flip_byte` changes one byte of a file, as a bit flip or a tampering would: what
+:func:`verify_artifacts` catches (the lecture and its exercise show it on a package).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from pathlib import Path
 
 from .errors import ChecksumMismatchError, MissingArtifactError
 
-__all__ = ["sha256_file", "verify_artifacts"]
+__all__ = ["flip_byte", "sha256_file", "verify_artifacts"]
 
 
 def sha256_file(path: str | Path) -> str:
@@ -63,3 +67,44 @@ def verify_artifacts(package: str | Path, artifacts: dict[str, dict]) -> None:
                 "or corrupted after it was saved. Nothing was loaded; get an intact copy of "
                 "the package or save the model again."
             )
+
+
+def flip_byte(file: str | Path, position: int | None = None) -> int:
+    """Invert one byte of a file in place, as a bit flip or a tampering would.
+
+    A package whose artifact was changed this way fails :func:`verify_artifacts`.
+
+    Parameters
+    ----------
+    file : str or pathlib.Path
+        The file to change.
+    position : int, default=None
+        Offset of the byte; the middle of the file by default.
+
+    Returns
+    -------
+    int
+        The offset of the byte that was changed.
+
+    Raises
+    ------
+    ValueError
+        If the file is empty or ``position`` is outside it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> file = pathlib.Path(tempfile.mkdtemp()) / "f.bin"
+    >>> _ = file.write_bytes(b"abc")
+    >>> flip_byte(file), file.read_bytes()
+    (1, b'a\\x9dc')
+    """
+    file = Path(file)
+    data = bytearray(file.read_bytes())
+    if position is None:
+        position = len(data) // 2
+    if not 0 <= position < len(data):
+        raise ValueError(f"{file} has {len(data)} bytes; cannot change the byte at {position}.")
+    data[position] ^= 0xFF
+    file.write_bytes(bytes(data))
+    return position

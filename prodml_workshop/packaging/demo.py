@@ -1,15 +1,20 @@
-"""Helpers of the packaging lecture and exercises: the models, a tampering tool, load timings.
+"""Helpers of the packaging lecture: a PyTorch net, large weights, a file header, load timings.
 
 These are what ``notebooks/01_packaging.ipynb`` calls so that its cells stay about packaging:
-the penguin pipeline and a briefly trained :class:`~prodml_workshop.models.PenguinNet`, a byte
-flipper that tampers with an artifact, a reader of a safetensors file's header, and a timing of
-how ``torch.load`` and safetensors load a large set of weights.
+a briefly trained :class:`~prodml_workshop.models.PenguinNet`, a model whose weights are big
+enough to time, a reader of a safetensors file's header, a timing of how ``torch.load`` and
+safetensors load a large set of weights, and a plot of
+:func:`~prodml_workshop.packaging.compare_formats`'s table.
 
 Examples
 --------
->>> from prodml_workshop.packaging.demo import penguin_pipeline
->>> [name for name, _ in penguin_pipeline().steps]
-['preprocess', 'classify']
+>>> import pathlib, tempfile
+>>> import safetensors.torch
+>>> from prodml_workshop.packaging.demo import big_model, safetensors_header
+>>> file = pathlib.Path(tempfile.mkdtemp()) / "weights.safetensors"
+>>> safetensors.torch.save_file(big_model(n_layers=2, width=8).state_dict(), file)
+>>> safetensors_header(file)["0.weight"]
+{'dtype': 'F32', 'shape': [8, 8], 'data_offsets': [32, 288]}
 """
 
 from __future__ import annotations
@@ -25,14 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prodml_workshop.penguin_model import CATEGORICAL, NUMERIC, penguin_pipeline
-
 __all__ = [
-    "CATEGORICAL",
-    "NUMERIC",
     "big_model",
-    "flip_byte",
-    "penguin_pipeline",
     "plot_formats",
     "safetensors_header",
     "time_loads",
@@ -100,45 +99,6 @@ def train_penguin_net(
     net.classes_ = [c.item() if isinstance(c, np.generic) else c for c in classes]
     net.init_kwargs = init_kwargs
     return net.eval()
-
-
-def flip_byte(file: str | Path, position: int | None = None) -> int:
-    """Invert one byte of a file in place, as a bit flip or a tampering would.
-
-    Parameters
-    ----------
-    file : str or pathlib.Path
-        The file to change.
-    position : int, default=None
-        Offset of the byte; the middle of the file by default.
-
-    Returns
-    -------
-    int
-        The offset of the byte that was changed.
-
-    Raises
-    ------
-    ValueError
-        If the file is empty or ``position`` is outside it.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> file = pathlib.Path(tempfile.mkdtemp()) / "f.bin"
-    >>> _ = file.write_bytes(b"abc")
-    >>> flip_byte(file), file.read_bytes()
-    (1, b'a\\x9dc')
-    """
-    file = Path(file)
-    data = bytearray(file.read_bytes())
-    if position is None:
-        position = len(data) // 2
-    if not 0 <= position < len(data):
-        raise ValueError(f"{file} has {len(data)} bytes; cannot change the byte at {position}.")
-    data[position] ^= 0xFF
-    file.write_bytes(bytes(data))
-    return position
 
 
 def safetensors_header(file: str | Path) -> dict[str, Any]:
