@@ -108,6 +108,18 @@ def test_format_support_lists_every_format_with_a_reason_for_each_no(forest, spa
     assert "does not apply to a scikit-learn model" in table.loc["torch", "reason"]
 
 
+def test_format_support_tries_only_the_formats_asked_for_in_their_order(net):
+    init_kwargs = {"n_features": 4, "n_outputs": 3, "hidden": 8}
+    table = format_support(
+        net, torch.zeros(5, 4), init_kwargs, formats=["safetensors", "pmml", "cbor"]
+    )
+
+    assert list(table.index) == ["safetensors", "pmml", "cbor"]
+    assert table["works"].to_dict() == {"safetensors": True, "pmml": False, "cbor": False}
+    assert "does not apply to a PyTorch model" in table.loc["pmml", "reason"]
+    assert "Unknown format 'cbor'" in table.loc["cbor", "reason"]
+
+
 def test_format_support_and_save_model_agree_on_a_model_checked_afresh(tmp_path):
     """A k-NN classifier: PMML gives no probabilities for it, the other formats work."""
     X, y = make_classification(60, 4, n_informative=3, n_redundant=0, random_state=2)

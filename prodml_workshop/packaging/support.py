@@ -19,6 +19,7 @@ def format_support(
     init_kwargs: dict[str, Any] | None = None,
     *,
     trusted: bool | Sequence[str] = False,
+    formats: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Report, for every format, whether it can store this model and why not.
 
@@ -39,12 +40,15 @@ def format_support(
         For PyTorch modules, as for :func:`save_model`.
     trusted : bool or list of str, default=False
         The trust the package will be loaded with, as for :func:`save_model`.
+    formats : list of str, default=None
+        The formats to try, in this order; every format by default. An unknown name gets a
+        row saying so.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``format`` (every format, in the order of :data:`FORMATS`), with columns
-        ``works`` (bool) and ``reason`` (why not; empty when it works).
+        Indexed by ``format`` (every format in the order of :data:`FORMATS`, or ``formats``),
+        with columns ``works`` (bool) and ``reason`` (why not; empty when it works).
 
     Examples
     --------
@@ -52,15 +56,15 @@ def format_support(
     >>> from sklearn.linear_model import LinearRegression
     >>> X = np.arange(8.0).reshape(4, 2)
     >>> model = LinearRegression().fit(X, X.sum(axis=1))
-    >>> table = format_support(model, X)
-    >>> list(table.index[table["works"]])
-    ['pickle', 'joblib', 'skops', 'onnx', 'pmml']
+    >>> table = format_support(model, X, formats=["skops", "onnx", "torch"])
+    >>> table["works"].to_dict()
+    {'skops': True, 'onnx': True, 'torch': False}
     >>> print(table.loc["torch", "reason"])  # doctest: +ELLIPSIS
     Format 'torch' does not apply to a scikit-learn model; it stores PyTorch models: ...
     """
     request = Request.of(model, sample_input, init_kwargs, trusted)
     rows = []
-    for name in FORMATS:
+    for name in FORMATS if formats is None else formats:
         error = trial_outcome(request, name)
         rows.append({"format": name, "works": error is None, "reason": str(error or "")})
     return pd.DataFrame(rows, columns=["format", "works", "reason"]).set_index("format")
