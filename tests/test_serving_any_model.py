@@ -26,6 +26,8 @@ from prodml_workshop.models import PenguinNet
 from prodml_workshop.packaging import load_model, read_manifest, save_model
 from prodml_workshop.serving import read_log, serve, to_records
 
+pytestmark = pytest.mark.server
+
 _RNG = np.random.default_rng(7)
 _N = 150
 

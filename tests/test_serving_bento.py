@@ -17,9 +17,8 @@ import yaml
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 
-from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
+from prodml_workshop.data import load_penguins
 from prodml_workshop.packaging import load_model, read_manifest, save_model
-from prodml_workshop.penguin_model import penguin_pipeline
 from prodml_workshop.serving import (
     WatchedServer,
     bento_summary,
@@ -29,6 +28,8 @@ from prodml_workshop.serving import (
 )
 from prodml_workshop.serving.model_store import JAVA_PACKAGE, model_tag
 from prodml_workshop.serving.ports import free_port
+
+pytestmark = pytest.mark.build
 
 _OFFLINE = "http://127.0.0.1:9"  # any download attempt fails at once
 
@@ -65,13 +66,10 @@ def _model_tags(bento):
     return [model["tag"] for model in service["models"]]
 
 
-def test_bentoml_build_works_offline_and_the_bento_holds_the_service(root, tmp_path):
-    penguins = load_penguins()
-    X = penguins[PENGUIN_FEATURES]
-    package = save_model(
-        penguin_pipeline().fit(X, penguins["species"]), tmp_path / "model", format="skops",
-        sample_input=X.head(),
-    )  # fmt: skip
+def test_bentoml_build_works_offline_and_the_bento_holds_the_service(
+    root, course_package, tmp_path
+):
+    package = course_package
     bento = _build(root, tmp_path / "bentoml", PRODML_MODEL_DIR=str(package))
     info = yaml.safe_load((bento / "bento.yaml").read_text())
     assert info["service"] == "prodml_workshop.serving.service:ModelService"
@@ -111,6 +109,7 @@ def test_the_bento_lists_its_model_and_bentoml_models_list_shows_it(forest, tmp_
     assert model_tag(forest["package"]) in [model["tag"] for model in json.loads(listed.stdout)]
 
 
+@pytest.mark.server
 def test_serve_bento_serves_the_model_the_bento_was_built_with(forest, tmp_path, monkeypatch):
     X, model = forest["X"], forest["model"]
     # A Bento serves its own model, whatever PRODML_MODEL_DIR names (here: a package that
@@ -146,6 +145,7 @@ def _can_hide_folders():
     return sys.platform.startswith("linux") and os.geteuid() == 0 and shutil.which("unshare")
 
 
+@pytest.mark.server
 @pytest.mark.skipif(not _can_hide_folders(), reason="hiding the checkout needs root and unshare")
 def test_a_built_bento_serves_from_an_empty_folder_without_the_checkout(forest, root, tmp_path):
     # In a mount namespace of its own, the server sees an empty folder where the checkout's

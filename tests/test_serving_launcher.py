@@ -1,6 +1,5 @@
 """serve(): a real server starts, answers, and leaves no process or port behind."""
 
-import socket
 import subprocess
 import sys
 import textwrap
@@ -12,43 +11,17 @@ import pytest
 import requests
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
-from prodml_workshop.packaging import save_model
-from prodml_workshop.penguin_model import penguin_pipeline
 from prodml_workshop.serving import ServerStartError, default_model_dir, serve, to_records
 
-
-@pytest.fixture(scope="module")
-def package(tmp_path_factory):
-    penguins = load_penguins()
-    X = penguins[PENGUIN_FEATURES]
-    model = penguin_pipeline().fit(X, penguins["species"])
-    path = tmp_path_factory.mktemp("models") / "penguins"
-    return save_model(model, path, format="skops", sample_input=X.head())
-
-
-def _port_is_free(port):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
+pytestmark = pytest.mark.server
 
 
 def _tree(pid):
     return psutil.Process(pid).children(recursive=True)
 
 
-def _assert_all_gone(processes, port, timeout=15):
-    _, alive = psutil.wait_procs(processes, timeout=timeout)
-    for process in alive:  # do not leave them to the next test
-        process.kill()
-    assert not alive, [" ".join(p.cmdline()) for p in alive]
-    assert _port_is_free(port)
-
-
 def test_serve_without_a_model_serves_the_default_and_stops_everything_on_interrupt(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, assert_stopped
 ):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     penguin = to_records(load_penguins()[PENGUIN_FEATURES].head(1))
@@ -59,7 +32,7 @@ def test_serve_without_a_model_serves_the_default_and_stops_everything_on_interr
         assert server.client.predict(records=penguin) == ["Adelie"]
         raise KeyboardInterrupt  # what an interrupted kernel raises inside the cell
     assert not server.running
-    _assert_all_gone(processes, server.port)
+    assert_stopped(processes, server.port)
     assert "Service instance cleanup finalized" in server.logs()
 
 
@@ -72,7 +45,8 @@ def test_serve_raises_with_the_server_log_when_the_model_dir_is_wrong(tmp_path):
     assert "Traceback" in message  # the server's own log
 
 
-def test_no_server_survives_its_caller_being_killed(package, tmp_path):
+def test_no_server_survives_its_caller_being_killed(course_package, tmp_path, assert_stopped):
+    package, log_db = str(course_package), str(tmp_path / "l.db")
     caller = subprocess.Popen(
         [
             sys.executable,
@@ -80,7 +54,7 @@ def test_no_server_survives_its_caller_being_killed(package, tmp_path):
             textwrap.dedent(f"""
                 import time
                 from prodml_workshop.serving import serve
-                with serve({str(package)!r}, workers=2, log_db={str(tmp_path / "l.db")!r}) as s:
+                with serve({package!r}, workers=2, log_db={log_db!r}) as s:
                     print(s.port, s._folder, flush=True)
                     time.sleep(600)
             """),
@@ -101,7 +75,7 @@ def test_no_server_survives_its_caller_being_killed(package, tmp_path):
         assert len(workers) == 2  # each in a session of its own, out of the caller's group
         caller.kill()  # SIGKILL: the caller runs no cleanup at all
         caller.wait()
-        _assert_all_gone(processes, port)
+        assert_stopped(processes, port)
         assert not Path(folder).exists()  # the server's log and BentoML home went with it
     finally:
         if caller.poll() is None:
@@ -117,11 +91,11 @@ def _predict_requests_counted(url):
     )
 
 
-def test_two_servers_at_once_keep_their_metrics_apart(package, tmp_path):
+def test_two_servers_at_once_keep_their_metrics_apart(course_package, tmp_path):
     record = to_records(load_penguins()[PENGUIN_FEATURES].head(1))
     with (
-        serve(package, log_db=tmp_path / "a.db") as first,
-        serve(package, log_db=tmp_path / "b.db") as second,
+        serve(course_package, log_db=tmp_path / "a.db") as first,
+        serve(course_package, log_db=tmp_path / "b.db") as second,
     ):
         for _ in range(3):
             requests.post(f"{first.url}/predict", json={"records": record}, timeout=30)

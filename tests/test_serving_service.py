@@ -16,8 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
-from prodml_workshop.packaging import load_model, read_manifest, save_model
-from prodml_workshop.penguin_model import penguin_pipeline
+from prodml_workshop.packaging import load_model, read_manifest
 from prodml_workshop.serving import (
     MAX_RECORDS,
     error_message,
@@ -27,6 +26,8 @@ from prodml_workshop.serving import (
     to_records,
 )
 
+pytestmark = pytest.mark.server
+
 
 @pytest.fixture(scope="module")
 def penguins():
@@ -34,22 +35,14 @@ def penguins():
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory, penguins):
-    species = load_penguins()["species"]
-    model = penguin_pipeline().fit(penguins, species)
-    path = tmp_path_factory.mktemp("models") / "penguins"
-    return save_model(model, path, format="skops", sample_input=penguins.head())
+def model(course_package):
+    return load_model(course_package)
 
 
 @pytest.fixture(scope="module")
-def model(package):
-    return load_model(package)
-
-
-@pytest.fixture(scope="module")
-def server(package, tmp_path_factory):
+def server(course_package, tmp_path_factory):
     log_db = tmp_path_factory.mktemp("log") / "predictions.sqlite"
-    with serve(package, workers=2, log_db=log_db) as running:
+    with serve(course_package, workers=2, log_db=log_db) as running:
         yield running
 
 
@@ -88,10 +81,10 @@ def test_client_predicts_like_the_model(server, model, penguins):
     assert server.client.predict(records=to_records(batch)) == model.predict(batch).tolist()
 
 
-def test_metadata_returns_the_manifest(server, package):
+def test_metadata_returns_the_manifest(server, course_package):
     response = requests.get(f"{server.url}/metadata", timeout=10)
     assert response.status_code == 200
-    assert response.json() == read_manifest(package)
+    assert response.json() == read_manifest(course_package)
 
 
 def test_bentoml_endpoints_stay_available(server):
@@ -214,7 +207,7 @@ def test_predict_refuses_an_oversized_body_with_413(server):
     assert "bytes" in response.json()["error"]
 
 
-def test_request_id_is_returned_and_logged_with_each_prediction(server, package, penguins):
+def test_request_id_is_returned_and_logged_with_each_prediction(server, course_package, penguins):
     response = _post(
         server,
         "predict",
@@ -227,7 +220,7 @@ def test_request_id_is_returned_and_logged_with_each_prediction(server, package,
     assert len(rows) == 3
     assert rows["outputs"].tolist() == response.json()
     assert rows["inputs"].tolist() == to_records(penguins.head(3))
-    assert set(rows["model_version"]) == {model_version(read_manifest(package))}
+    assert set(rows["model_version"]) == {model_version(read_manifest(course_package))}
     assert set(rows["endpoint"]) == {"predict"}
 
 

@@ -64,6 +64,7 @@ _BROKEN = {
 }
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("case", list(_BROKEN))
 def test_serve_fails_within_seconds_with_the_package_reason_in_one_line(case, tmp_path):
     make, reason = _BROKEN[case]
