@@ -15,11 +15,9 @@ import pandas as pd
 import pytest
 import sklearn
 import torch
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.models import PenguinNet
@@ -39,29 +37,12 @@ from prodml_workshop.packaging import (
     save_model,
 )
 from prodml_workshop.packaging.checksums import flip_byte
+from prodml_workshop.penguin_model import NUMERIC, penguin_pipeline
 
-NUMERIC = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
-CATEGORICAL = ["island", "sex"]
 SKLEARN_FORMATS = ["pickle", "joblib", "skops", "onnx", "pmml"]
 TORCH_FORMATS = ["pickle", "joblib", "torch", "safetensors"]
 # ONNX computes in float32; every other format reproduces scikit-learn's float64 arithmetic.
 TOLERANCE = {"onnx": 1e-5}
-
-
-def _preprocessing(numeric: list[str]) -> ColumnTransformer:
-    return ColumnTransformer(
-        [
-            ("num", make_pipeline(SimpleImputer(), StandardScaler()), numeric),
-            (
-                "cat",
-                make_pipeline(
-                    SimpleImputer(strategy="most_frequent"),
-                    OneHotEncoder(handle_unknown="ignore"),
-                ),
-                CATEGORICAL,
-            ),
-        ]
-    )
 
 
 def _train_net(
@@ -84,20 +65,22 @@ def penguins() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def classifier(penguins):
+def classifier(course_model, penguins):
     """The course's pipeline: species from numeric and categorical columns, NaN in both."""
-    X = penguins[PENGUIN_FEATURES]
-    model = Pipeline([("pre", _preprocessing(NUMERIC)), ("clf", LogisticRegression(max_iter=1000))])
-    return model.fit(X, penguins["species"]), X
+    return course_model, penguins[PENGUIN_FEATURES]
 
 
 @pytest.fixture(scope="module")
 def regressor(penguins):
-    """body_mass_g from the other columns."""
+    """body_mass_g from the other columns, through the course's preprocessing."""
     known = penguins.dropna(subset=["body_mass_g"])
     features = [column for column in PENGUIN_FEATURES if column != "body_mass_g"]
     X = known[features]
-    model = Pipeline([("pre", _preprocessing(NUMERIC[:3])), ("reg", Ridge(alpha=1.0))])
+    preprocess = penguin_pipeline().named_steps["preprocess"]
+    (_, numeric, _), categorical = preprocess.transformers
+    # Body mass is the target now: the numeric part scales the three other measurements.
+    preprocess.set_params(transformers=[("num", numeric, NUMERIC[:3]), categorical])
+    model = Pipeline([("pre", preprocess), ("reg", Ridge(alpha=1.0))])
     return model.fit(X, known["body_mass_g"]), X
 
 
@@ -127,13 +110,6 @@ def torch_regressor(torch_data):
     return net, X[:, :3], {"n_features": 3, "n_outputs": 1, "hidden": 8}
 
 
-@pytest.fixture(scope="module")
-def onnx_package(classifier, tmp_path_factory):
-    model, X = classifier
-    path = tmp_path_factory.mktemp("packages") / "onnx"
-    return save_model(model, path, format="onnx", sample_input=X.head(), metadata={"run": 7})
-
-
 def _edit_manifest(package: Path, edit) -> None:
     manifest_file = package / "manifest.json"
     manifest = json.loads(manifest_file.read_text())
@@ -155,10 +131,9 @@ class _TouchOnUnpickle:
 
 
 @pytest.mark.parametrize("fmt", SKLEARN_FORMATS)
-def test_classifier_round_trip_gives_the_same_predictions(classifier, tmp_path, fmt):
+def test_classifier_round_trip_gives_the_same_predictions(classifier, course_packages, fmt):
     model, X = classifier
-    save_model(model, tmp_path / fmt, format=fmt, sample_input=X.head())
-    loaded = load_model(tmp_path / fmt, trusted=True)
+    loaded = load_model(course_packages(fmt), trusted=True)  # saved with X.head() as sample
 
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
     np.testing.assert_allclose(
@@ -178,11 +153,11 @@ def test_regressor_round_trip_gives_the_same_predictions(regressor, tmp_path, fm
     assert not hasattr(loaded, "predict_proba")
 
 
-def test_onnx_matches_scikit_learn_on_rows_with_missing_sex(classifier, onnx_package):
+def test_onnx_matches_scikit_learn_on_rows_with_missing_sex(classifier, course_packages):
     model, X = classifier
     missing_sex = X[X["sex"].isna()]
     assert len(missing_sex) > 0
-    loaded = load_model(onnx_package)
+    loaded = load_model(course_packages("onnx"))
 
     np.testing.assert_array_equal(loaded.predict(missing_sex), model.predict(missing_sex))
     np.testing.assert_allclose(
@@ -190,18 +165,19 @@ def test_onnx_matches_scikit_learn_on_rows_with_missing_sex(classifier, onnx_pac
     )
 
 
-def test_onnx_conversion_leaves_the_original_pipeline_untouched(classifier, onnx_package):
+def test_onnx_conversion_leaves_the_original_pipeline_untouched(classifier, course_packages):
     model, _ = classifier
-    imputer = model.named_steps["pre"].named_transformers_["cat"].named_steps["simpleimputer"]
+    imputer = model.named_steps["preprocess"].named_transformers_["cat"]["simpleimputer"]
     assert imputer.missing_values is np.nan
 
 
-def test_loaded_model_selects_the_saved_columns_in_order(classifier, onnx_package):
+def test_loaded_model_selects_the_saved_columns_in_order(classifier, course_packages):
     model, X = classifier
     shuffled = X[X.columns[::-1]].assign(extra=1)
-    np.testing.assert_array_equal(load_model(onnx_package).predict(shuffled), model.predict(X))
+    loaded = load_model(course_packages("onnx"))
+    np.testing.assert_array_equal(loaded.predict(shuffled), model.predict(X))
     with pytest.raises(ValueError, match="island"):
-        load_model(onnx_package).predict(X.drop(columns="island"))
+        loaded.predict(X.drop(columns="island"))
 
 
 @pytest.mark.parametrize("fmt", TORCH_FORMATS)
@@ -235,9 +211,11 @@ def test_torch_regressor_round_trip_gives_the_same_predictions(torch_regressor, 
 
 
 def test_manifest_records_schema_versions_classes_checksums_and_hyperparameters(
-    onnx_package,
+    classifier, tmp_path
 ):
-    manifest = read_manifest(onnx_package)
+    model, X = classifier
+    package = save_model(model, tmp_path, format="onnx", sample_input=X.head(), metadata={"run": 7})
+    manifest = read_manifest(package)
 
     assert manifest["format"] == "onnx"
     assert datetime.fromisoformat(manifest["created_at"]).utcoffset().total_seconds() == 0
@@ -259,7 +237,7 @@ def test_manifest_records_schema_versions_classes_checksums_and_hyperparameters(
     for library in ["python", "scikit-learn", "numpy", "pandas", "onnx", "onnxruntime"]:
         assert versions[library]
     assert versions["scikit-learn"] == "1.9.0"
-    artifact = onnx_package / "model.onnx"
+    artifact = package / "model.onnx"
     assert manifest["artifacts"] == {
         "model.onnx": {
             "sha256": hashlib.sha256(artifact.read_bytes()).hexdigest(),
@@ -366,22 +344,21 @@ def test_pmml_without_java_says_it_needs_a_jre(classifier, tmp_path, monkeypatch
 
 
 @pytest.mark.parametrize("fmt", ["pickle", "joblib"])
-def test_load_refuses_untrusted_pickle_and_joblib(classifier, tmp_path, fmt):
-    save_model(classifier[0], tmp_path, format=fmt)
+def test_load_refuses_untrusted_pickle_and_joblib(course_packages, fmt):
     with pytest.raises(UntrustedFormatError, match=f"format '{fmt}', which can run code"):
-        load_model(tmp_path)
+        load_model(course_packages(fmt))
 
 
-def test_load_refuses_a_changed_byte_naming_the_file(onnx_package, tmp_path):
-    package = shutil.copytree(onnx_package, tmp_path / "copy")
+def test_load_refuses_a_changed_byte_naming_the_file(course_packages, tmp_path):
+    package = shutil.copytree(course_packages("onnx"), tmp_path / "copy")
     flip_byte(package / "model.onnx")
 
     with pytest.raises(ChecksumMismatchError, match=re.escape("'model.onnx'")):
         load_model(package)
 
 
-def test_checksum_is_verified_before_anything_is_unpickled(classifier, tmp_path):
-    save_model(classifier[0], tmp_path, format="pickle")
+def test_checksum_is_verified_before_anything_is_unpickled(course_packages, tmp_path):
+    shutil.copytree(course_packages("pickle"), tmp_path, dirs_exist_ok=True)
     marker = tmp_path / "code-ran"
     (tmp_path / "model.pkl").write_bytes(pickle.dumps(_TouchOnUnpickle(marker)))
 
@@ -390,8 +367,8 @@ def test_checksum_is_verified_before_anything_is_unpickled(classifier, tmp_path)
     assert not marker.exists()
 
 
-def test_load_refuses_a_missing_artifact_naming_the_file(classifier, tmp_path):
-    save_model(classifier[0], tmp_path, format="skops")
+def test_load_refuses_a_missing_artifact_naming_the_file(course_package, tmp_path):
+    shutil.copytree(course_package, tmp_path, dirs_exist_ok=True)
     (tmp_path / "model.skops").unlink()
     with pytest.raises(MissingArtifactError, match=re.escape("'model.skops'")):
         load_model(tmp_path)
@@ -414,9 +391,11 @@ def test_flip_byte_refuses_a_position_outside_the_file(tmp_path):
         flip_byte(file)
 
 
-def test_packaging_errors_can_be_caught_by_the_built_in_kind_they_resemble(classifier, tmp_path):
-    save_model(classifier[0], tmp_path / "pkg", format="skops")
-    shutil.copytree(tmp_path / "pkg", tmp_path / "changed")
+def test_packaging_errors_can_be_caught_by_the_built_in_kind_they_resemble(
+    course_packages, tmp_path
+):
+    shutil.copytree(course_packages("skops"), tmp_path / "pkg")
+    shutil.copytree(course_packages("skops"), tmp_path / "changed")
     flip_byte(tmp_path / "changed" / "model.skops")
     with pytest.raises(ValueError, match="does not match its checksum") as error:
         load_model(tmp_path / "changed")
@@ -430,9 +409,8 @@ def test_packaging_errors_can_be_caught_by_the_built_in_kind_they_resemble(class
     with pytest.raises(FileNotFoundError, match="not a model package"):
         read_manifest(tmp_path / "nowhere")
 
-    save_model(classifier[0], tmp_path / "pickled", format="pickle")
     with pytest.raises(ValueError, match="can run code") as error:
-        load_model(tmp_path / "pickled")
+        load_model(course_packages("pickle"))
     assert isinstance(error.value, UntrustedFormatError)
 
 
@@ -449,8 +427,8 @@ def test_a_damaged_manifest_is_an_invalid_package_and_a_value_error(
     assert isinstance(error.value, ValueError)
 
 
-def test_a_manifest_that_does_not_list_its_artifact_is_an_invalid_package(classifier, tmp_path):
-    save_model(classifier[0], tmp_path, format="skops")
+def test_a_manifest_that_does_not_list_its_artifact_is_an_invalid_package(course_package, tmp_path):
+    shutil.copytree(course_package, tmp_path, dirs_exist_ok=True)
     _edit_manifest(tmp_path, lambda m: m.update(artifacts={}))
     with pytest.raises(InvalidPackageError, match="does not list the skops artifact"):
         load_model(tmp_path)
@@ -492,9 +470,11 @@ def test_skops_refuses_types_it_does_not_trust_unless_trusted(penguins, tmp_path
     np.testing.assert_allclose(load_model(tmp_path, trusted=True).predict(X), model.predict(X))
 
 
-def test_load_warns_about_other_library_versions_and_still_predicts(classifier, tmp_path):
+def test_load_warns_about_other_library_versions_and_still_predicts(
+    classifier, course_package, tmp_path
+):
     model, X = classifier
-    save_model(model, tmp_path, format="skops", sample_input=X.head())
+    shutil.copytree(course_package, tmp_path, dirs_exist_ok=True)
 
     def pretend_older_versions(manifest):
         manifest["library_versions"]["scikit-learn"] = "1.5.0"
@@ -510,8 +490,8 @@ def test_load_warns_about_other_library_versions_and_still_predicts(classifier, 
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
 
 
-def test_environment_warning_lists_each_difference(classifier, tmp_path):
-    save_model(classifier[0], tmp_path, format="skops")
+def test_environment_warning_lists_each_difference(course_package, tmp_path):
+    shutil.copytree(course_package, tmp_path, dirs_exist_ok=True)
     _edit_manifest(tmp_path, lambda m: m["library_versions"].update(numpy="1.0.0"))
 
     with pytest.warns(EnvironmentMismatchWarning) as record:

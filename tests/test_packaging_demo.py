@@ -18,7 +18,7 @@ from prodml_workshop.packaging.demo import (
     time_loads,
     train_penguin_net,
 )
-from prodml_workshop.penguin_model import NUMERIC, penguin_pipeline
+from prodml_workshop.penguin_model import NUMERIC
 
 matplotlib.use("Agg")
 
@@ -94,10 +94,9 @@ def test_time_loads_times_every_loader_on_both_tasks(tmp_path):
     assert all(len(runs) == 2 and min(runs) >= 0 for runs in times["all_runs_s"])
 
 
-def test_plot_formats_draws_size_and_times(penguins):
+def test_plot_formats_draws_size_and_times(penguins, course_model):
     X = penguins[PENGUIN_FEATURES]
-    model = penguin_pipeline().fit(X, penguins["species"])
-    table = compare_formats(model, X, formats=["pickle", "skops"])
+    table = compare_formats(course_model, X, formats=["pickle", "skops"])
     fig = plot_formats(table)
     assert [ax.get_title() for ax in fig.axes] == [
         "artifact size (KB)",

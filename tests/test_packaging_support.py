@@ -28,6 +28,8 @@ from prodml_workshop.packaging import (
 )
 
 SPACED = ["bill length", "bill depth", "flipper length", "body mass"]
+# The PenguinNet of the `net` fixture is built with these.
+NET_KWARGS = {"n_features": 4, "n_outputs": 3, "hidden": 8}
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +47,7 @@ def forest(spaced_frame):
 @pytest.fixture(scope="module")
 def net():
     torch.manual_seed(0)
-    return PenguinNet(n_features=4, n_outputs=3, hidden=8).eval()
+    return PenguinNet(**NET_KWARGS).eval()
 
 
 def _digests(folder):
@@ -109,9 +111,8 @@ def test_format_support_lists_every_format_with_a_reason_for_each_no(forest, spa
 
 
 def test_format_support_tries_only_the_formats_asked_for_in_their_order(net):
-    init_kwargs = {"n_features": 4, "n_outputs": 3, "hidden": 8}
     table = format_support(
-        net, torch.zeros(5, 4), init_kwargs, formats=["safetensors", "pmml", "cbor"]
+        net, torch.zeros(5, 4), NET_KWARGS, formats=["safetensors", "pmml", "cbor"]
     )
 
     assert list(table.index) == ["safetensors", "pmml", "cbor"]
@@ -185,7 +186,7 @@ def test_a_torch_tensor_is_taken_wherever_an_array_is(net, tmp_path):
         tmp_path / "pkg",
         format="safetensors",
         sample_input=X[:5],
-        init_kwargs={"n_features": 4, "n_outputs": 3, "hidden": 8},
+        init_kwargs=NET_KWARGS,
     )
     assert read_manifest(package)["input_schema"] == {
         "type": "ndarray",
@@ -205,7 +206,7 @@ def test_compare_formats_puts_torch_safetensors_and_onnx_side_by_side(net):
         net,
         X,
         formats=["torch", "safetensors", "onnx"],
-        init_kwargs={"n_features": 4, "n_outputs": 3, "hidden": 8},
+        init_kwargs=NET_KWARGS,
     )
     assert list(table.index) == ["torch", "safetensors", "onnx"]
     assert (table.loc[["torch", "safetensors"], "max_abs_diff"] == 0).all()
@@ -222,7 +223,7 @@ def test_onnx_package_of_a_torch_module_loads_without_its_class(net, tmp_path):
         tmp_path / "pkg",
         format="onnx",
         sample_input=X[:5],
-        init_kwargs={"n_features": 4, "n_outputs": 3, "hidden": 8},
+        init_kwargs=NET_KWARGS,
     )
     manifest = json.loads((package / "manifest.json").read_text())
     manifest["architecture"]["class"] = "nowhere:Missing"
