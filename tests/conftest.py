@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import psutil
 import pytest
 
@@ -27,6 +28,15 @@ ROOT = Path(__file__).resolve().parents[1]
 def root() -> Path:
     """The repository's root folder."""
     return ROOT
+
+
+@pytest.fixture
+def penguin_inputs() -> pd.DataFrame:
+    """The course model's inputs: every penguin's ``PENGUIN_FEATURES``, missing values included.
+
+    A fresh frame for each test, so a test may change it.
+    """
+    return load_penguins()[PENGUIN_FEATURES]
 
 
 @pytest.fixture(scope="session")

@@ -4,17 +4,11 @@ import psutil
 import pytest
 import requests
 
-from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.packaging import load_model
 from prodml_workshop.scaling import serve_bare
 from prodml_workshop.serving import to_records
 
 pytestmark = pytest.mark.server
-
-
-@pytest.fixture(scope="module")
-def penguins():
-    return load_penguins()[PENGUIN_FEATURES]
 
 
 @pytest.fixture(scope="module")
@@ -33,15 +27,15 @@ def _post(server, **kwargs):
 
 
 def test_bare_app_predicts_like_the_model_in_process_missing_values_included(
-    server, package, penguins
+    server, package, penguin_inputs
 ):
-    assert penguins.isna().any(axis=None)
+    assert penguin_inputs.isna().any(axis=None)
     model = load_model(package)
-    response = _post(server, json={"records": to_records(penguins)})
+    response = _post(server, json={"records": to_records(penguin_inputs)})
     assert response.status_code == 200, response.text
-    assert response.json() == model.predict(penguins).tolist()
-    one = _post(server, json={"records": to_records(penguins.head(1))[0]})
-    assert one.json() == model.predict(penguins.head(1)).tolist()
+    assert response.json() == model.predict(penguin_inputs).tolist()
+    one = _post(server, json={"records": to_records(penguin_inputs.head(1))[0]})
+    assert one.json() == model.predict(penguin_inputs.head(1)).tolist()
 
 
 def test_bare_app_answers_400_to_a_malformed_body(server):
@@ -50,14 +44,14 @@ def test_bare_app_answers_400_to_a_malformed_body(server):
 
 
 def test_serve_bare_with_two_workers_serves_and_stops_every_process(
-    package, penguins, assert_stopped
+    package, penguin_inputs, assert_stopped
 ):
     with serve_bare(package, workers=2) as server:
         processes = psutil.Process(server._process.pid).children(recursive=True)
         assert sum("spawn_main" in " ".join(p.cmdline()) for p in processes) == 2
-        body = {"records": to_records(penguins.head(5))}
+        body = {"records": to_records(penguin_inputs.head(5))}
         response = requests.post(f"{server.url}/predict", json=body, timeout=10)
-        assert response.json() == load_model(package).predict(penguins.head(5)).tolist()
+        assert response.json() == load_model(package).predict(penguin_inputs.head(5)).tolist()
     assert not server.running
     assert_stopped(processes, server.port)
 

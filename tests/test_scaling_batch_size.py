@@ -3,7 +3,6 @@
 import matplotlib
 import pytest
 
-from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.packaging import load_model
 from prodml_workshop.scaling import latency_by_batch_size, plot_batch_sizes
 
@@ -11,18 +10,13 @@ matplotlib.use("Agg")
 
 
 @pytest.fixture(scope="module")
-def penguins():
-    return load_penguins()[PENGUIN_FEATURES]
-
-
-@pytest.fixture(scope="module")
 def models(course_packages):
     return {fmt: load_model(course_packages(fmt)) for fmt in ("skops", "onnx")}
 
 
-def test_curve_has_every_model_and_batch_size_with_positive_times(models, penguins):
+def test_curve_has_every_model_and_batch_size_with_positive_times(models, penguin_inputs):
     sizes = (1, 10, 1_000)  # 1,000 > 344 penguins: rows are drawn with replacement
-    curve = latency_by_batch_size(models, penguins, batch_sizes=sizes, min_seconds=0.01)
+    curve = latency_by_batch_size(models, penguin_inputs, batch_sizes=sizes, min_seconds=0.01)
     assert len(curve) == len(models) * len(sizes)
     for _, group in curve.groupby("model"):
         assert group["batch_size"].tolist() == list(sizes)
@@ -33,13 +27,13 @@ def test_curve_has_every_model_and_batch_size_with_positive_times(models, pengui
         assert rows_per_s[name, 1_000] > 10 * rows_per_s[name, 1]
 
 
-def test_curve_refuses_a_batch_size_that_is_not_a_positive_integer(models, penguins):
+def test_curve_refuses_a_batch_size_that_is_not_a_positive_integer(models, penguin_inputs):
     with pytest.raises(ValueError, match="positive integers"):
-        latency_by_batch_size(models, penguins, batch_sizes=(0, 10))
+        latency_by_batch_size(models, penguin_inputs, batch_sizes=(0, 10))
 
 
-def test_plot_draws_one_line_per_model(models, penguins):
-    curve = latency_by_batch_size(models, penguins, batch_sizes=(1, 10), min_seconds=0.01)
+def test_plot_draws_one_line_per_model(models, penguin_inputs):
+    curve = latency_by_batch_size(models, penguin_inputs, batch_sizes=(1, 10), min_seconds=0.01)
     ax = plot_batch_sizes(curve)
     assert len(ax.get_lines()) == len(models)
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
