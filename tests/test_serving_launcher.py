@@ -10,7 +10,6 @@ import psutil
 import pytest
 import requests
 
-from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.serving import ServerStartError, default_model_dir, serve, to_records
 
 pytestmark = pytest.mark.server
@@ -21,10 +20,10 @@ def _tree(pid):
 
 
 def test_serve_without_a_model_serves_the_default_and_stops_everything_on_interrupt(
-    tmp_path, monkeypatch, assert_stopped
+    tmp_path, monkeypatch, assert_stopped, penguin_inputs
 ):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    penguin = to_records(load_penguins()[PENGUIN_FEATURES].head(1))
+    penguin = to_records(penguin_inputs.head(1))
     with pytest.raises(KeyboardInterrupt), serve(log_db=tmp_path / "log.sqlite") as server:
         processes = _tree(server._process.pid)
         assert any("bentoml" in " ".join(p.cmdline()) for p in processes)
@@ -91,8 +90,8 @@ def _predict_requests_counted(url):
     )
 
 
-def test_two_servers_at_once_keep_their_metrics_apart(course_package, tmp_path):
-    record = to_records(load_penguins()[PENGUIN_FEATURES].head(1))
+def test_two_servers_at_once_keep_their_metrics_apart(course_package, tmp_path, penguin_inputs):
+    record = to_records(penguin_inputs.head(1))
     with (
         serve(course_package, log_db=tmp_path / "a.db") as first,
         serve(course_package, log_db=tmp_path / "b.db") as second,

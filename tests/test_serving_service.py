@@ -15,7 +15,6 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.packaging import load_model, read_manifest
 from prodml_workshop.serving import (
     MAX_RECORDS,
@@ -27,11 +26,6 @@ from prodml_workshop.serving import (
 )
 
 pytestmark = pytest.mark.server
-
-
-@pytest.fixture(scope="module")
-def penguins():
-    return load_penguins()[PENGUIN_FEATURES]
 
 
 @pytest.fixture(scope="module")
@@ -54,30 +48,30 @@ def _logged(server):
     return len(read_log(server.log_db)) if server.log_db.exists() else 0
 
 
-def test_predict_matches_the_in_process_model_on_every_penguin(server, model, penguins):
-    response = _post(server, "predict", {"records": to_records(penguins)})
+def test_predict_matches_the_in_process_model_on_every_penguin(server, model, penguin_inputs):
+    response = _post(server, "predict", {"records": to_records(penguin_inputs)})
     assert response.status_code == 200, response.text
-    assert response.json() == model.predict(penguins).tolist()
+    assert response.json() == model.predict(penguin_inputs).tolist()
 
 
-def test_predict_takes_one_record_as_an_object_or_a_list_of_one(server, model, penguins):
-    row = penguins.iloc[[3]]  # a penguin with missing values
+def test_predict_takes_one_record_as_an_object_or_a_list_of_one(server, model, penguin_inputs):
+    row = penguin_inputs.iloc[[3]]  # a penguin with missing values
     assert row.isna().any(axis=None)
     expected = model.predict(row).tolist()
     assert _post(server, "predict", {"records": to_records(row)[0]}).json() == expected
     assert _post(server, "predict", {"records": to_records(row)}).json() == expected
 
 
-def test_predict_proba_matches_the_in_process_model(server, model, penguins):
-    batch = penguins.sample(40, random_state=0)
+def test_predict_proba_matches_the_in_process_model(server, model, penguin_inputs):
+    batch = penguin_inputs.sample(40, random_state=0)
     response = _post(server, "predict_proba", {"records": to_records(batch)})
     assert response.status_code == 200, response.text
     served = np.array([[row[c] for c in model.classes_] for row in response.json()])
     np.testing.assert_allclose(served, model.predict_proba(batch), rtol=1e-12)
 
 
-def test_client_predicts_like_the_model(server, model, penguins):
-    batch = penguins.head(7)
+def test_client_predicts_like_the_model(server, model, penguin_inputs):
+    batch = penguin_inputs.head(7)
     assert server.client.predict(records=to_records(batch)) == model.predict(batch).tolist()
 
 
@@ -207,11 +201,13 @@ def test_predict_refuses_an_oversized_body_with_413(server):
     assert "bytes" in response.json()["error"]
 
 
-def test_request_id_is_returned_and_logged_with_each_prediction(server, course_package, penguins):
+def test_request_id_is_returned_and_logged_with_each_prediction(
+    server, course_package, penguin_inputs
+):
     response = _post(
         server,
         "predict",
-        {"records": to_records(penguins.head(3))},
+        {"records": to_records(penguin_inputs.head(3))},
         headers={"X-Request-ID": "q-42"},
     )
     assert response.headers["X-Request-ID"] == "q-42"
@@ -219,15 +215,15 @@ def test_request_id_is_returned_and_logged_with_each_prediction(server, course_p
     rows = log[log["request_id"] == "q-42"]
     assert len(rows) == 3
     assert rows["outputs"].tolist() == response.json()
-    assert rows["inputs"].tolist() == to_records(penguins.head(3))
+    assert rows["inputs"].tolist() == to_records(penguin_inputs.head(3))
     assert set(rows["model_version"]) == {model_version(read_manifest(course_package))}
     assert set(rows["endpoint"]) == {"predict"}
 
 
-def test_log_holds_every_prediction_served_under_concurrent_load(server, model, penguins):
+def test_log_holds_every_prediction_served_under_concurrent_load(server, model, penguin_inputs):
     before = _logged(server)
     rng = random.Random(0)
-    plans = [[penguins.sample(rng.randint(1, 12), random_state=rng.randrange(10**6))
+    plans = [[penguin_inputs.sample(rng.randint(1, 12), random_state=rng.randrange(10**6))
               for _ in range(25)] for _ in range(8)]  # fmt: skip
 
     def client(batches):
