@@ -38,6 +38,7 @@ def test_drift_case_is_fixed_and_has_exactly_one_drifted_column():
     assert detect_data_drift(reference, current).drifted_columns == ["wind"]
 
 
+@pytest.mark.slow
 def test_weather_manifest_records_this_environment():
     manifest = ex.weather_manifest()
     assert manifest["library_versions"] == library_versions()

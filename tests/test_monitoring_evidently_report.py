@@ -73,6 +73,7 @@ def _assert_agree(reference, current, *, same_dataset_share=True):
     return ours
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize(("n_reference", "n_current"), [(300, 200), (1500, 800)])
 @pytest.mark.parametrize("shift", [0.0, 0.3])

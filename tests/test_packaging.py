@@ -40,6 +40,10 @@ from prodml_workshop.packaging.checksums import flip_byte
 from prodml_workshop.penguin_model import NUMERIC, penguin_pipeline
 
 SKLEARN_FORMATS = ["pickle", "joblib", "skops", "onnx", "pmml"]
+# PMML starts a JVM (about 5 s, once per process): its round trips are in the slow tier.
+ROUND_TRIP_FORMATS = [
+    pytest.param(fmt, marks=pytest.mark.slow) if fmt == "pmml" else fmt for fmt in SKLEARN_FORMATS
+]
 TORCH_FORMATS = ["pickle", "joblib", "torch", "safetensors"]
 # ONNX computes in float32; every other format reproduces scikit-learn's float64 arithmetic.
 TOLERANCE = {"onnx": 1e-5}
@@ -130,7 +134,7 @@ class _TouchOnUnpickle:
 # --- Round trips --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fmt", SKLEARN_FORMATS)
+@pytest.mark.parametrize("fmt", ROUND_TRIP_FORMATS)
 def test_classifier_round_trip_gives_the_same_predictions(classifier, course_packages, fmt):
     model, X = classifier
     loaded = load_model(course_packages(fmt), trusted=True)  # saved with X.head() as sample
@@ -142,7 +146,7 @@ def test_classifier_round_trip_gives_the_same_predictions(classifier, course_pac
     assert list(loaded.classes_) == list(model.classes_)
 
 
-@pytest.mark.parametrize("fmt", SKLEARN_FORMATS)
+@pytest.mark.parametrize("fmt", ROUND_TRIP_FORMATS)
 def test_regressor_round_trip_gives_the_same_predictions(regressor, tmp_path, fmt):
     model, X = regressor
     save_model(model, tmp_path / fmt, format=fmt, sample_input=X.head())

@@ -78,6 +78,7 @@ def test_big_model_has_the_requested_size():
     ]
 
 
+@pytest.mark.slow
 def test_time_loads_times_every_loader_on_both_tasks(tmp_path):
     weights = big_model(n_layers=2, width=64).state_dict()
     torch.save(weights, tmp_path / "w.pt")

@@ -121,6 +121,7 @@ def test_format_support_tries_only_the_formats_asked_for_in_their_order(net):
     assert "Unknown format 'cbor'" in table.loc["cbor", "reason"]
 
 
+@pytest.mark.slow
 def test_format_support_and_save_model_agree_on_a_model_checked_afresh(tmp_path):
     """A k-NN classifier: PMML gives no probabilities for it, the other formats work."""
     X, y = make_classification(60, 4, n_informative=3, n_redundant=0, random_state=2)
@@ -172,6 +173,7 @@ def test_onnx_maps_renamed_columns_with_spaces_by_position(spaced_frame, tmp_pat
     np.testing.assert_allclose(loaded.predict_proba(X), model.predict_proba(X), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_pmml_stores_a_model_fitted_on_an_array(tmp_path):
     X, y = make_regression(50, 3, random_state=0)
     model = Ridge().fit(X, y)
@@ -200,6 +202,7 @@ def test_a_torch_tensor_is_taken_wherever_an_array_is(net, tmp_path):
     np.testing.assert_allclose(loaded.predict_proba(X), torch.softmax(logits, dim=1).numpy())
 
 
+@pytest.mark.slow
 def test_compare_formats_puts_torch_safetensors_and_onnx_side_by_side(net):
     X = torch.randn(30, 4)
     table = compare_formats(
