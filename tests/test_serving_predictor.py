@@ -58,3 +58,26 @@ def test_a_refusal_in_the_outputs_of_a_request_is_answered_422_naming_the_reason
         outputs.validate_python(["a", Refusal("why not")])
     assert refused.value.error_code == 422
     assert outputs.validate_python(["a", "b"]) == ["a", "b"]
+
+
+def test_a_torch_regressor_answering_nan_for_a_missing_value_refuses_only_that_request(
+    tmp_path,
+):
+    torch = pytest.importorskip("torch")
+    from prodml_workshop.models import PenguinNet
+
+    torch.manual_seed(0)
+    net = PenguinNet(n_features=3, n_outputs=1)
+    package = save_model(
+        net, tmp_path / "net", format="safetensors", sample_input=torch.randn(5, 3),
+        init_kwargs={"n_features": 3, "n_outputs": 1},
+    )  # fmt: skip
+    model = load_model(package)
+    good = _request(model, "good", {"x0": 0.5, "x1": -1.0, "x2": 2.0})
+    bad = _request(model, "bad", {"x0": None, "x1": -1.0, "x2": 2.0})
+    predictor = BatchPredictor(model, PredictionLog(tmp_path / "log.sqlite"))
+    outputs = predictor.run("predict", [good[0], bad[0]])
+    expected = net(torch.tensor([[0.5, -1.0, 2.0]])).item()
+    assert outputs[0] == pytest.approx(expected, rel=1e-6)
+    assert isinstance(outputs[1], Refusal) and "NaN or infinity" in outputs[1].message
+    assert read_log(tmp_path / "log.sqlite")["request_id"].tolist() == ["good"]

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from prodml_workshop.packaging import LoadedModel
 
 from .prediction_log import PredictionLog, model_version
@@ -36,6 +38,17 @@ class Refusal:
     """
 
     message: str
+
+
+def _finite(outputs: np.ndarray) -> np.ndarray:
+    # JSON has no NaN or infinity; a model without an imputer (a PyTorch module, say) turns a
+    # missing value into NaN instead of refusing it.
+    if outputs.dtype.kind == "f" and not np.isfinite(outputs).all():
+        raise ValueError(
+            "the model answered NaN or infinity for some records, which is no prediction; "
+            "a missing value (null) that the model does not impute is the usual cause"
+        )
+    return outputs
 
 
 class BatchPredictor:
@@ -101,10 +114,10 @@ class BatchPredictor:
     def _predict(self, endpoint: str, records: list[Record]) -> list[Any]:
         X = records_to_input(records, self.model.manifest)
         if endpoint == "predict":
-            return self.model.predict(X).tolist()
+            return _finite(self.model.predict(X)).tolist()
         return [
             dict(zip(self._class_names, row, strict=True))
-            for row in self.model.predict_proba(X).tolist()
+            for row in _finite(self.model.predict_proba(X)).tolist()
         ]
 
     def _predict_per_request(self, endpoint: str, records: list[Record]) -> list[Any]:
