@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["TorchPredictor", "as_model_input", "forward", "to_float_array"]
+__all__ = ["LogitsPredictor", "TorchPredictor", "as_model_input", "forward", "to_float_array"]
 
 
 def as_model_input(X: Any) -> Any:
@@ -89,7 +89,43 @@ def forward(module: Any, X: Any) -> Any:
         module.train(was_training)
 
 
-class TorchPredictor:
+class LogitsPredictor:
+    """Predict as a scikit-learn estimator from a network's output: logits or one value.
+
+    A subclass says how to compute the output (:meth:`logits`); labels, values and
+    probabilities follow from it the same way whatever runs the network.
+
+    Parameters
+    ----------
+    task : {"classification", "regression"}
+        What the network predicts: one logit per class, or one value.
+    classes : list, default=None
+        Class labels in the order of the logits (classification only).
+    """
+
+    def __init__(self, task: str, classes: list[Any] | None = None) -> None:
+        self.task = task
+        self.classes_ = np.asarray(classes) if classes is not None else None
+
+    def logits(self, X: Any) -> np.ndarray:
+        """Return the network's output, shape ``(n_samples, n_outputs)``."""
+        raise NotImplementedError
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Return the softmax of the logits, shape ``(n_samples, n_classes)``."""
+        logits = self.logits(X)
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Return class labels (classification) or values (regression), shape ``(n_samples,)``."""
+        output = self.logits(X)
+        if self.task == "classification":
+            return self.classes_[output.argmax(axis=1)]
+        return output[:, 0]
+
+
+class TorchPredictor(LogitsPredictor):
     """Predict with a PyTorch module as with a scikit-learn estimator.
 
     Parameters
@@ -104,19 +140,15 @@ class TorchPredictor:
     """
 
     def __init__(self, module: Any, task: str, classes: list[Any] | None = None) -> None:
+        super().__init__(task, classes)
         self.module = module
-        self.task = task
-        self.classes_ = np.asarray(classes) if classes is not None else None
+
+    def logits(self, X: Any) -> np.ndarray:
+        """Return the module's output, shape ``(n_samples, n_outputs)``."""
+        return forward(self.module, X).numpy()
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Return the softmax of the logits, shape ``(n_samples, n_classes)``."""
+        """Return the softmax of the logits, as PyTorch computes it."""
         import torch
 
         return torch.softmax(forward(self.module, X), dim=1).numpy()
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Return class labels (classification) or values (regression), shape ``(n_samples,)``."""
-        output = forward(self.module, X).numpy()
-        if self.task == "classification":
-            return self.classes_[output.argmax(axis=1)]
-        return output[:, 0]

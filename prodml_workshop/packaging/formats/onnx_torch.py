@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UnsupportedFormatError
-from ..predictors import to_float_array
+from ..predictors import LogitsPredictor, to_float_array
 
 __all__ = ["OnnxModulePredictor", "export_module"]
 
@@ -89,7 +89,7 @@ def export_module(module: Any, file: Path, sample_input: Any) -> None:
     file.write_bytes(program.model_proto.SerializeToString())
 
 
-class OnnxModulePredictor:
+class OnnxModulePredictor(LogitsPredictor):
     """Predict with an ONNX graph exported from a PyTorch module.
 
     Parameters
@@ -103,23 +103,10 @@ class OnnxModulePredictor:
     """
 
     def __init__(self, session: Any, task: str, classes: list[Any] | None = None) -> None:
+        super().__init__(task, classes)
         self.session = session
-        self.task = task
-        self.classes_ = np.asarray(classes) if classes is not None else None
         self._input = session.get_inputs()[0].name
 
-    def _output(self, X: Any) -> np.ndarray:
+    def logits(self, X: Any) -> np.ndarray:
+        """Return the graph's output, shape ``(n_samples, n_outputs)``."""
         return self.session.run(None, {self._input: to_float_array(X)})[0]
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Return the softmax of the logits, shape ``(n_samples, n_classes)``."""
-        logits = self._output(X)
-        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return exp / exp.sum(axis=1, keepdims=True)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Return class labels (classification) or values (regression), shape ``(n_samples,)``."""
-        output = self._output(X)
-        if self.task == "classification":
-            return self.classes_[output.argmax(axis=1)]
-        return output[:, 0]
