@@ -15,8 +15,11 @@ export BENTOML_DO_NOT_TRACK := true
 
 .PHONY: lab test test-fast exercises lock java python clean
 
+# binder/overrides.json holds the course's JupyterLab setting defaults (Binder's postBuild installs
+# the same file): no "get notified about official Jupyter news?" pop-up on a first launch.
 lab: $(VENV)/.installed
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) \
+		--LabApp.app_settings_dir="$(CURDIR)/binder" \
 		--LabApp.default_url=/lab/tree/notebooks/00_setup.ipynb $(LAB_ARGS)
 
 # The whole suite, what CI runs: the tests, every notebook, the docstring examples.
