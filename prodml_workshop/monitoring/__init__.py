@@ -5,9 +5,10 @@ column chosen as Evidently's ``DataDriftPreset`` does, and the statistics themse
 *Concept drift*: the model's performance moves, seen from labelled feedback
 (:func:`performance_by_window`, :class:`PageHinkley`, :func:`detect_change`).
 *Technical drift*: the environment moves under a saved model (:func:`technical_drift`,
-:func:`save_reference`). :func:`logged_inputs` reads what production saw from the serving
-session's prediction log; :func:`run_evidently_drift` and :func:`evidently_drift_result` put
-Evidently's verdicts in the same table as ours.
+:func:`save_reference`). *Data quality*: records outside the reference's ranges or
+categories (:func:`feature_profile`, :func:`quality_issues`). :func:`logged_inputs` reads
+what production saw from the serving session's prediction log; :func:`run_evidently_drift`
+and :func:`evidently_drift_result` put Evidently's verdicts in the same table as ours.
 
 Examples
 --------
@@ -20,6 +21,13 @@ DataDriftResult(dataset_drift=True, drifted=3/5, columns=['temp_max', 'temp_min'
 
 from .concept_drift import ChangeDetector, PageHinkley, detect_change, performance_by_window
 from .data_drift import DataDriftResult, default_test, detect_data_drift, infer_column_type
+from .data_quality import (
+    REFERENCE_PROFILE,
+    feature_profile,
+    quality_issues,
+    quality_reasons,
+    read_profile,
+)
 from .drift_input import DriftInputError
 from .evidently_report import evidently_drift_result, run_evidently_drift
 from .served_inputs import logged_inputs
@@ -44,6 +52,7 @@ from .technical_drift import (
 __all__ = [
     "REFERENCE_DATA",
     "REFERENCE_META",
+    "REFERENCE_PROFILE",
     "STAT_TESTS",
     "ChangeDetector",
     "DataDriftResult",
@@ -56,12 +65,16 @@ __all__ = [
     "detect_change",
     "detect_data_drift",
     "evidently_drift_result",
+    "feature_profile",
     "infer_column_type",
     "jensen_shannon_distance",
     "ks_pvalue",
     "logged_inputs",
     "performance_by_window",
     "psi",
+    "quality_issues",
+    "quality_reasons",
+    "read_profile",
     "run_evidently_drift",
     "save_reference",
     "technical_drift",

@@ -4,8 +4,9 @@ Two checks. *Versions*: the library versions recorded in the package's manifest 
 installed ones (:func:`~prodml_workshop.packaging.environment_differences`). *Predictions*: a
 reference sample, scored when the package was made, scored again now — an upgrade can change
 predictions without any error. :func:`save_reference` stores the sample and its predictions in
-the package folder (``reference.parquet`` and ``reference.json``); :func:`technical_drift`
-runs both checks and says which one failed.
+the package folder (``reference.parquet`` and ``reference.json``), and the profile of its
+features that the service checks every record against (``reference_profile.json``, see
+:mod:`.data_quality`); :func:`technical_drift` runs both checks and says which one failed.
 
 Examples
 --------
@@ -36,6 +37,7 @@ from prodml_workshop.packaging import (
 )
 from prodml_workshop.packaging.manifest import utc_now
 
+from .data_quality import DEFAULT_MARGIN, REFERENCE_PROFILE, feature_profile
 from .drift_input import DriftInputError
 
 __all__ = [
@@ -164,11 +166,32 @@ def _load_quietly(package: Path, trusted: bool) -> Any:
         return load_model(package, trusted=trusted)
 
 
-def save_reference(package_path: str | Path, X: pd.DataFrame, *, trusted: bool = False) -> Path:
+def _model_features(X: pd.DataFrame, manifest: dict[str, Any]) -> pd.DataFrame:
+    """The sample's model features, under the names the service gives them."""
+    schema = manifest.get("input_schema") or {}
+    if schema.get("type") == "ndarray" and X.shape[1] == schema["n_features"]:
+        return X.set_axis([f"x{i}" for i in range(X.shape[1])], axis=1)
+    names = [column["name"] for column in schema.get("columns", [])]
+    if names and all(name in X.columns for name in names):
+        return X[names]  # e.g. without the day column the capstone keeps in its reference
+    return X
+
+
+def save_reference(
+    package_path: str | Path,
+    X: pd.DataFrame,
+    *,
+    trusted: bool = False,
+    margin: float = DEFAULT_MARGIN,
+) -> Path:
     """Score a sample with the packaged model and store both in the package folder.
 
     Do this right after :func:`~prodml_workshop.packaging.save_model`, in the environment
     the model was saved in: the stored predictions are what :func:`technical_drift` expects.
+    The profile of the sample's model features (ranges and categories, see
+    :func:`~.data_quality.feature_profile`) is stored too, as ``reference_profile.json``: the
+    service checks every record against it. Pass the training rows (or a large sample of
+    them), so that the profile holds the ranges the model was trained on.
 
     Parameters
     ----------
@@ -178,6 +201,9 @@ def save_reference(package_path: str | Path, X: pd.DataFrame, *, trusted: bool =
         A sample of inputs, e.g. a few hundred test rows (stored as Parquet, dtypes kept).
     trusted : bool, default=False
         Passed to :func:`~prodml_workshop.packaging.load_model`.
+    margin : float, default=DEFAULT_MARGIN
+        The profile's margin: how far past a feature's range, as a share of its width, a
+        value is still in range.
 
     Returns
     -------
@@ -187,7 +213,7 @@ def save_reference(package_path: str | Path, X: pd.DataFrame, *, trusted: bool =
     Raises
     ------
     DriftInputError
-        If ``X`` is not a non-empty DataFrame.
+        If ``X`` is not a non-empty DataFrame, or ``margin`` is negative.
 
     Examples
     --------
@@ -199,6 +225,7 @@ def save_reference(package_path: str | Path, X: pd.DataFrame, *, trusted: bool =
     package = Path(package_path)
     model = _load_quietly(package, trusted)
     X = X.reset_index(drop=True)
+    profile = feature_profile(_model_features(X, model.manifest), margin=margin)
     X.to_parquet(package / REFERENCE_DATA, index=False)
     meta = {
         "created_at": utc_now(),
@@ -206,6 +233,7 @@ def save_reference(package_path: str | Path, X: pd.DataFrame, *, trusted: bool =
         "n_rows": len(X),
         **_outputs(model, X),
     }
+    (package / REFERENCE_PROFILE).write_text(json.dumps(profile) + "\n", encoding="utf-8")
     path = package / REFERENCE_META
     path.write_text(json.dumps(meta) + "\n", encoding="utf-8")
     return path
