@@ -50,7 +50,7 @@ def test_read_log_gives_one_row_per_prediction_with_parsed_json(tmp_path):
     frame = read_log(tmp_path / "log.sqlite")
     assert list(frame.columns) == [
         "timestamp", "request_id", "endpoint", "model_version", "batch_size", "latency_ms",
-        "inputs", "outputs",
+        "inputs", "outputs", "quality", "role",
     ]  # fmt: skip
     row = frame.iloc[0]
     assert row["inputs"] == {"island": None} and row["outputs"] == {"A": 0.25, "B": 0.75}

@@ -1,8 +1,13 @@
 """The prediction log: one SQLite row per prediction served, for the monitoring session.
 
 Each row holds the time (UTC), the request id, the endpoint, the model version, the size of
-the adaptive batch the record was predicted in and that batch's model time, and the record's
-inputs and output as JSON.
+the adaptive batch the record was predicted in and that batch's model time, the record's
+inputs and output as JSON, its ``quality`` (the features out of the package's reference range
+or unseen, comma-separated; ``''`` when clean or unchecked, see
+:mod:`prodml_workshop.monitoring.data_quality`) and its ``role``: ``'served'`` for the
+prediction the client got, ``'shadow'`` for a shadow model's prediction of the same record
+(same request id). A log written before these two columns existed gets them when a server
+opens it (``''`` and ``'served'`` for its old rows).
 
 Concurrency. A server has several writers: each worker process opens its own connection,
 and within a process the batches of ``/predict`` and ``/predict_proba`` may be written from
@@ -30,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_LOG_NAME",
+    "ROLES",
     "LogRow",
     "PredictionLog",
     "log_path_from_env",
@@ -54,13 +60,23 @@ CREATE TABLE IF NOT EXISTS predictions (
     batch_size INTEGER NOT NULL,
     latency_ms REAL NOT NULL,
     inputs TEXT NOT NULL,
-    outputs TEXT NOT NULL
+    outputs TEXT NOT NULL,
+    quality TEXT NOT NULL DEFAULT '',
+    role TEXT NOT NULL DEFAULT 'served'
 )
 """
-_INSERT = (
-    "INSERT INTO predictions (timestamp, request_id, endpoint, model_version, batch_size, "
-    "latency_ms, inputs, outputs) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+#: Columns added after the first version of the log, and their definition.
+_ADDED_COLUMNS = {
+    "quality": "TEXT NOT NULL DEFAULT ''",
+    "role": "TEXT NOT NULL DEFAULT 'served'",
+}
+_COLUMNS = (
+    "timestamp, request_id, endpoint, model_version, batch_size, latency_ms, inputs, outputs, "
+    "quality, role"
 )
+_INSERT = f"INSERT INTO predictions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#: The roles a prediction has in the log.
+ROLES = ("served", "shadow")
 
 
 def log_path_from_env() -> Path:
@@ -131,9 +147,26 @@ class PredictionLog:
             self._connection.execute("PRAGMA journal_mode = WAL")
             self._connection.execute("PRAGMA synchronous = NORMAL")
             self._connection.execute(_SCHEMA)
+            self._add_new_columns()
+
+    def _add_new_columns(self) -> None:
+        present = {row[1] for row in self._connection.execute("PRAGMA table_info(predictions)")}
+        for name, definition in _ADDED_COLUMNS.items():
+            if name not in present:
+                with contextlib.suppress(sqlite3.OperationalError):  # another writer added it
+                    self._connection.execute(
+                        f"ALTER TABLE predictions ADD COLUMN {name} {definition}"
+                    )
 
     def append(
-        self, endpoint: str, version: str, rows: Sequence[LogRow], *, latency_ms: float
+        self,
+        endpoint: str,
+        version: str,
+        rows: Sequence[LogRow],
+        *,
+        latency_ms: float,
+        quality: Sequence[str] | None = None,
+        role: str = "served",
     ) -> None:
         """Write the predictions of one batch, all or none, in one transaction.
 
@@ -147,7 +180,24 @@ class PredictionLog:
             One entry per prediction.
         latency_ms : float
             The model's time for the whole batch, in milliseconds.
+        quality : sequence of str, default=None
+            Per row, the features out of range or unseen, comma-separated (``''`` when
+            clean); all ``''`` when ``None``.
+        role : {"served", "shadow"}, default="served"
+            Whether the client got these predictions, or a shadow model made them.
+
+        Raises
+        ------
+        ValueError
+            If ``quality`` has another length than ``rows``, or ``role`` is unknown.
         """
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}, not {role!r}.")
+        quality = [""] * len(rows) if quality is None else list(quality)
+        if len(quality) != len(rows):
+            raise ValueError(
+                f"{len(quality)} quality entries for {len(rows)} rows; pass one per row."
+            )
         timestamp = datetime.now(UTC).isoformat(timespec="microseconds")
         values = [
             (
@@ -159,8 +209,10 @@ class PredictionLog:
                 latency_ms,
                 json.dumps(inputs),
                 json.dumps(output),
+                issues,
+                role,
             )
-            for request_id, inputs, output in rows
+            for (request_id, inputs, output), issues in zip(rows, quality, strict=True)
         ]
         with self._lock:
             self._connection.execute("BEGIN IMMEDIATE")
@@ -191,8 +243,11 @@ def read_log(path: str | Path) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``timestamp`` (datetime64, UTC), ``request_id``, ``endpoint``,
-        ``model_version``, ``batch_size``, ``latency_ms``, ``inputs`` (a dict per row) and
-        ``outputs`` (the label or value, or a dict of class probabilities).
+        ``model_version``, ``batch_size``, ``latency_ms``, ``inputs`` (a dict per row),
+        ``outputs`` (the label or value, or a dict of class probabilities), ``quality`` (the
+        features out of range or unseen, comma-separated, ``''`` when clean) and ``role``
+        (``'served'``, or ``'shadow'`` for a shadow model's predictions: keep
+        ``log[log["role"] == "served"]`` for what clients got).
         ``pd.DataFrame(list(log["inputs"]))`` gives the features served.
 
     Raises
@@ -216,9 +271,14 @@ def read_log(path: str | Path) -> pd.DataFrame:
         )
     uri = f"{path.resolve().as_uri()}?mode=ro"
     with contextlib.closing(sqlite3.connect(uri, uri=True)) as connection:
+        present = {row[1] for row in connection.execute("PRAGMA table_info(predictions)")}
+        added = ", ".join(  # a log no server opened since the columns were added
+            name if name in present else f"{definition.split()[-1]} AS {name}"
+            for name, definition in _ADDED_COLUMNS.items()
+        )
         frame = pd.read_sql_query(
             "SELECT timestamp, request_id, endpoint, model_version, batch_size, latency_ms, "
-            "inputs, outputs FROM predictions ORDER BY id",
+            f"inputs, outputs, {added} FROM predictions ORDER BY id",
             connection,
         )
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601")
