@@ -268,11 +268,23 @@ def _show_case(
     plt.close(fig)
 
 
+#: What a front end without a widget manager shows in the explorer's place: RISE 0.43.1's slides
+#: (its panel fails to load the widget manager), a static render of the notebook.
+SLIDERS_ELSEWHERE = (
+    "<p><b>The drift explorer's sliders work in JupyterLab's notebook view, not in the slides</b> "
+    "(RISE's slides cannot load widgets): move them in the notebook beside the slide panel, "
+    "or close the slideshow; or run <code>explore_drift(shift=0.3, n=20)</code> in a cell "
+    "for one case's table.</p>"
+)
+
+
 def drift_explorer() -> Any:
     """Return sliders over :func:`explore_drift`: shift, spread, sample size, thresholds, seed.
 
     The table and the two samples' histograms update as the sliders move (it needs a live
     Jupyter front end; the same numbers come from :func:`explore_drift` in a plain cell).
+    A front end that cannot show widgets, such as RISE's slides, shows
+    :data:`SLIDERS_ELSEWHERE` instead: where to use the sliders.
 
     Returns
     -------
@@ -291,7 +303,12 @@ def drift_explorer() -> Any:
     def slider(kind: Any, description: str, **kwargs: Any) -> Any:
         return kind(description=description, style=style, layout=layout, **kwargs)
 
-    return widgets.interactive(
+    class DriftExplorer(widgets.interactive):
+        def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+            # JupyterLab prefers the widget view; a front end without it shows the note
+            return {**super()._repr_mimebundle_(**kwargs), "text/html": SLIDERS_ELSEWHERE}
+
+    return DriftExplorer(
         _show_case,
         shift=slider(widgets.FloatSlider, "shift (std)", value=0.0, min=0.0, max=1.5, step=0.01),
         n=slider(widgets.SelectionSlider, "sample size", options=list(SAMPLE_SIZES), value=300),
