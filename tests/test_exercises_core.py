@@ -1,5 +1,6 @@
 """The checker's building blocks: comparisons, statuses, hints and solutions."""
 
+import json
 import math
 
 import numpy as np
@@ -98,7 +99,8 @@ def test_value_question_passes_right_and_fails_wrong_answers():
     (q1, *_) = _bind(answer=41)
     result = q1.evaluate()
     assert result.status is Status.FAIL
-    assert "`answer` is 41, expected 42" in result.message
+    # A single-value question never gives its answer away: it says how the value is wrong.
+    assert "`answer` is 41: too low" in result.message and "42" not in result.message
 
 
 def test_function_question_runs_the_function_and_reports_the_failing_case():
@@ -125,11 +127,16 @@ def test_function_question_treats_the_stub_as_not_attempted_and_errors_as_wrong(
     assert "should be a function" in q2.evaluate().message
 
 
-def test_thought_question_needs_a_written_answer():
+def test_thought_question_needs_a_written_answer_and_records_it_for_review():
     *_, q3 = _bind(essay="yes")
     assert q3.evaluate().status is Status.NOT_ATTEMPTED
+    *_, q3 = _bind(essay="asdf asdf asdf asdf asdf asdf")
+    assert q3.evaluate().status is Status.NOT_ATTEMPTED
     *_, q3 = _bind(essay="Because the data changes after the model ships.")
-    assert q3.evaluate().status is Status.PASS
+    result = q3.evaluate()
+    assert result.status is Status.REVIEW  # never a pass: a person reads it
+    assert "compare with the model answer" in result.message
+    assert result.answer == "Because the data changes after the model ships."
 
 
 def test_check_never_raises_and_prints_the_verdict_outside_ipython(capsys):
@@ -152,15 +159,19 @@ def test_hints_come_one_at_a_time_then_the_last_repeats(capsys):
     ]
 
 
-def test_solution_shows_the_recorded_code(capsys):
+def test_solution_shows_the_recorded_code(capsys, root):
     from prodml_workshop.exercises import warmup
 
+    recorded = json.loads(
+        (root / "prodml_workshop" / "exercises" / "solutions" / "00_warmup.json").read_text()
+    )
     q1, *_ = warmup.bind({})
     q1.solution()
-    assert "n_missing_rows =" in capsys.readouterr().out
+    assert recorded["q1"].splitlines()[0] in capsys.readouterr().out
 
 
 def test_report_lists_the_bound_questions_with_their_status():
-    _bind(answer=42, square=PLACEHOLDER, essay="")
-    rows = {r["question"]: r["status"] for r in report()}
+    namespace = {"answer": 42, "square": PLACEHOLDER, "essay": ""}
+    QuestionSet("no_such_notebook", [Answer, Square, Essay]).bind(namespace)
+    rows = {r["question"]: r["status"] for r in report(namespace)}
     assert rows["q1"] == "pass" and rows["q2"] == "not attempted"

@@ -1,29 +1,62 @@
 """Exercise questions that check behaviour: values, a function's outputs on fresh inputs, files.
 
 A question reads the names the student defined in the notebook, checks what they *do* (never
-their source text) and displays Correct, Incorrect (with the reason) or Not attempted yet.
-``check()`` never raises into the notebook, so an exercise notebook with blanks still runs top
-to bottom.
+their source text) and displays Correct, Incorrect (with the reason), Not attempted yet, or, for
+a written answer, Recorded (for review against the model answer). ``check()`` never raises into
+the notebook, so an exercise notebook with blanks still runs top to bottom.
+
+Every check is contained (see :mod:`.containment`): it stops after a time limit, a
+``sys.exit()`` or ``KeyboardInterrupt`` in the student's code becomes a verdict, and servers it
+left running are stopped. A function's inputs are deep-copied before the student's code sees
+them; the reference is computed on the checker's own copy, and an answer that changes its input
+in place is incorrect. Comparisons are type-true (see :mod:`.comparisons`).
 """
 
 from __future__ import annotations
 
-import enum
-import html
 import json
-import math
-import numbers
+import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Any, ClassVar
 
-import numpy as np
-import pandas as pd
+from prodml_workshop.exercises.answers import (
+    PLACEHOLDER,
+    call_answer,
+    pristine_copy,
+    short_repr,
+)
+from prodml_workshop.exercises.comparisons import (
+    Incorrect,
+    NotAttempted,
+    assert_close,
+    assert_type,
+)
+from prodml_workshop.exercises.containment import (
+    DEFAULT_TIME_LIMIT,
+    CheckTimeout,
+    child_pids,
+    stop_new_servers,
+    time_limit,
+)
+from prodml_workshop.exercises.display import show_code, show_text
+from prodml_workshop.exercises.verdicts import (
+    GRADE_LOG_ENV,
+    MESSAGE_LIMIT,
+    Result,
+    Status,
+    clip,
+    record,
+    show,
+)
 
 __all__ = [
+    "BOUND_KEY",
+    "GRADE_LOG_ENV",
+    "MESSAGE_LIMIT",
     "PLACEHOLDER",
+    "TIME_LIMIT_ENV",
     "FunctionQuestion",
     "Incorrect",
     "NotAttempted",
@@ -34,131 +67,23 @@ __all__ = [
     "ThoughtQuestion",
     "ValueQuestion",
     "assert_close",
+    "assert_type",
+    "call_answer",
     "report",
 ]
 
-
-class _Placeholder:
-    """The blank ``____`` a student replaces with an answer."""
-
-    def __repr__(self) -> str:
-        return "____"
-
-
-PLACEHOLDER = _Placeholder()
-
-# Questions bound in this interpreter, by label; the grader reads them through `report()`.
-_BOUND: dict[str, Question] = {}
-
-
-class Status(enum.StrEnum):
-    """Outcome of a check, as written in the grader's table."""
-
-    PASS = "pass"
-    FAIL = "fail"
-    NOT_ATTEMPTED = "not attempted"
-
-
-@dataclass(frozen=True)
-class Result:
-    """What a check found: a status and a message for the student."""
-
-    status: Status
-    message: str
-
-
-class Incorrect(AssertionError):
-    """Raised inside a check to say what is wrong with an answer: a failed assertion."""
-
-
-class NotAttempted(NotImplementedError):
-    """Raised inside a check when the answer is still a blank or an untouched stub."""
-
-
-def assert_close(actual: Any, expected: Any, *, rtol: float = 1e-6, what: str = "the answer"):
-    """Compare an answer with the expected value, with a tolerance on numbers.
-
-    Numbers compare with a relative tolerance whatever their type (``int``, ``numpy.int64``,
-    ``float``); sequences, arrays, mappings and pandas objects compare element by element.
-
-    Parameters
-    ----------
-    actual : object
-        The student's value.
-    expected : object
-        The reference value.
-    rtol : float, default=1e-6
-        Relative tolerance for numbers.
-    what : str, default="the answer"
-        How to name the value in the message.
-
-    Raises
-    ------
-    Incorrect
-        With a message saying where the values differ.
-
-    Examples
-    --------
-    >>> assert_close(0.1 + 0.2, 0.3)
-    >>> assert_close([1, 2], [1, 3], what="the list")
-    Traceback (most recent call last):
-    ...
-    prodml_workshop.exercises.core.Incorrect: the list[1] is 2, expected 3.
-    """
-    if isinstance(expected, pd.DataFrame | pd.Series):
-        if not isinstance(actual, type(expected)):
-            raise Incorrect(f"{what} should be a pandas {type(expected).__name__}.")
-        try:
-            check = (
-                pd.testing.assert_frame_equal
-                if isinstance(expected, pd.DataFrame)
-                else (pd.testing.assert_series_equal)
-            )
-            check(actual, expected, check_dtype=False, rtol=rtol)
-        except AssertionError as err:
-            raise Incorrect(f"{what} differs from the expected one: {err}") from None
-        return
-    if expected is None or isinstance(expected, bool | str):
-        if actual != expected or type(actual) is not type(expected):
-            raise Incorrect(f"{what} is {actual!r}, expected {expected!r}.")
-        return
-    if isinstance(expected, numbers.Real):
-        if not isinstance(actual, numbers.Real) or isinstance(actual, bool):
-            raise Incorrect(f"{what} should be a number, got {type(actual).__name__}.")
-        if math.isnan(expected) and math.isnan(actual):
-            return
-        if not math.isclose(actual, expected, rel_tol=rtol, abs_tol=1e-12):
-            raise Incorrect(f"{what} is {actual!r}, expected {expected!r}.")
-        return
-    if isinstance(expected, Mapping):
-        if not isinstance(actual, Mapping):
-            raise Incorrect(f"{what} should be a dict, got {type(actual).__name__}.")
-        if set(actual) != set(expected):
-            missing, extra = set(expected) - set(actual), set(actual) - set(expected)
-            raise Incorrect(
-                f"{what} has the wrong keys: missing {sorted(map(str, missing))}, "
-                f"unexpected {sorted(map(str, extra))}."
-            )
-        for key in expected:
-            assert_close(actual[key], expected[key], rtol=rtol, what=f"{what}[{key!r}]")
-        return
-    if isinstance(expected, np.ndarray | Sequence):
-        if not isinstance(actual, np.ndarray | Sequence) or isinstance(actual, str):
-            raise Incorrect(f"{what} should be a sequence, got {type(actual).__name__}.")
-        if len(actual) != len(expected):
-            raise Incorrect(f"{what} has {len(actual)} items, expected {len(expected)}.")
-        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
-            assert_close(a, e, rtol=rtol, what=f"{what}[{i}]")
-        return
-    if actual != expected:
-        raise Incorrect(f"{what} is {actual!r}, expected {expected!r}.")
+BOUND_KEY = "_prodml_questions"  # where bind() keeps a notebook's questions, in its globals
+TIME_LIMIT_ENV = "PRODML_CHECK_TIME_LIMIT"  # seconds; overrides DEFAULT_TIME_LIMIT
 
 
 class Question:
     """One exercise question bound to a notebook's namespace.
 
     Subclasses name the notebook variables they read in ``variables``, give ``hints`` and
-    implement ``_check(**values)``, raising :class:`Incorrect` or :class:`NotAttempted`.
+    implement ``_check(**values)``, raising :class:`Incorrect` or :class:`NotAttempted`. A
+    check that calls a student's function should do it with :func:`call_answer`. A check runs
+    for at most ``time_limit`` seconds (``None``: ``$PRODML_CHECK_TIME_LIMIT`` or
+    ``DEFAULT_TIME_LIMIT``, 60 s).
 
     Parameters
     ----------
@@ -172,6 +97,7 @@ class Question:
 
     variables: ClassVar[tuple[str, ...]] = ()
     hints: ClassVar[tuple[str, ...]] = ()
+    time_limit: ClassVar[float | None] = None
 
     def __init__(self, namespace: dict, label: str, solution: str = "") -> None:
         self.namespace = namespace
@@ -191,46 +117,90 @@ class Question:
     def _check(self, **values: Any) -> None:
         raise NotImplementedError
 
-    def evaluate(self) -> Result:
-        """Check the current answer without displaying anything.
+    def seconds_allowed(self) -> float:
+        """The time limit of this question's check, in seconds."""
+        if self.time_limit is not None:
+            return self.time_limit
+        return float(os.environ.get(TIME_LIMIT_ENV) or DEFAULT_TIME_LIMIT)
 
-        Returns
-        -------
-        Result
-            ``pass`` with a confirmation, ``fail`` with what is wrong, or ``not attempted``.
-        """
+    def _verdict(self) -> Result:
+        seconds = self.seconds_allowed()
         try:
-            self._check(**self._values())
+            with time_limit(seconds):
+                self._check(**self._values())
         except NotAttempted as err:
             return Result(Status.NOT_ATTEMPTED, f"Not attempted yet: {err}")
         except Incorrect as err:
             return Result(Status.FAIL, f"Incorrect: {err}")
+        except CheckTimeout as err:
+            return Result(
+                Status.FAIL,
+                f"Incorrect: the check {err}: does your code wait for something that never "
+                "comes, or loop forever?",
+            )
+        except SystemExit:
+            return Result(
+                Status.FAIL,
+                "Incorrect: your code called sys.exit() (or exit()): return a value or raise "
+                "an error instead of ending the program.",
+            )
+        except KeyboardInterrupt:
+            return Result(Status.FAIL, "Incorrect: the check was interrupted before it finished.")
         except Exception as err:  # a student's answer may raise anything
             return Result(Status.FAIL, f"Incorrect: checking it raised {type(err).__name__}: {err}")
         return Result(Status.PASS, "Correct!")
 
+    def evaluate(self) -> Result:
+        """Check the current answer without displaying anything; never raises.
+
+        Returns
+        -------
+        Result
+            ``pass`` with a confirmation, ``fail`` with what is wrong, ``not attempted``, or
+            (written answers) ``review``. Messages are at most ``MESSAGE_LIMIT`` characters.
+        """
+        before = child_pids()
+        try:
+            result = self._verdict()
+        except BaseException as err:  # e.g. a second interrupt while the check unwinds
+            result = Result(Status.FAIL, f"Incorrect: the check stopped: {type(err).__name__}")
+        finally:
+            stop_new_servers(before)
+        return Result(result.status, clip(result.message), result.answer)
+
     def check(self) -> None:
-        """Check the answer and display the verdict; never raises."""
-        _show(self.evaluate(), self.label)
+        """Check the answer and display the verdict; never raises.
+
+        Under the grader (``$PRODML_GRADE_LOG`` set), the verdict is also appended to the
+        grader's file at once, so a later crash of the notebook cannot take it away.
+        """
+        result = self.evaluate()
+        record(self.label, result)
+        show(self.label, result)
 
     def hint(self) -> None:
         """Display the next hint (each call shows one more, then the last again)."""
         if not self.hints:
-            _show_text(f"{self.label}: no hint for this one.", "#555")
+            show_text(f"{self.label}: no hint for this one.", "#555")
             return
         n = min(self._hints_shown, len(self.hints) - 1)
         self._hints_shown = n + 1
-        _show_text(f"{self.label} hint {n + 1} of {len(self.hints)}: {self.hints[n]}", "#3366aa")
+        show_text(f"{self.label} hint {n + 1} of {len(self.hints)}: {self.hints[n]}", "#3366aa")
 
     def solution(self) -> None:
         """Display the solution code."""
-        _show_code(f"{self.label} solution", self._solution or "(no solution recorded)")
+        show_code(f"{self.label} solution", self._solution or "(no solution recorded)")
 
 
 class ValueQuestion(Question):
-    """A question whose answer is one value, compared with :meth:`expected` within ``rtol``."""
+    """A question whose answer is one value, compared with :meth:`expected` within ``rtol``.
+
+    Messages do not show the expected value (``reveal = False``): a wrong number is "too high"
+    or "too low", a value of the wrong kind names the kind expected.
+    """
 
     rtol: ClassVar[float] = 1e-6
+    reveal: ClassVar[bool] = False
 
     def expected(self) -> Any:
         """Compute the reference value (from real data, not a stored number)."""
@@ -238,16 +208,23 @@ class ValueQuestion(Question):
 
     def _check(self, **values: Any) -> None:
         (name,) = self.variables
-        assert_close(values[name], self.expected(), rtol=self.rtol, what=f"`{name}`")
+        assert_close(
+            values[name], self.expected(), rtol=self.rtol, what=f"`{name}`", reveal=self.reveal
+        )
 
 
 class FunctionQuestion(Question):
     """A question whose answer is a function, run on cases including fresh random inputs.
 
-    Subclasses implement :meth:`cases` (argument tuples, new ones at every check) and
-    :meth:`reference`, and may override :meth:`compare`. A function that raises
+    Subclasses implement :meth:`cases` (argument tuples: the edge cases that separate the
+    common wrong answers, every time, then fresh random ones) and :meth:`reference`, and may
+    override :meth:`compare`. For each case the reference runs on its own deep copy *before*
+    the student's function, which gets another copy; a function that changes its input in
+    place is incorrect unless ``allow_mutation`` is true. A function that raises
     ``NotImplementedError`` (the generated stub) counts as not attempted.
     """
+
+    allow_mutation: ClassVar[bool] = False
 
     def cases(self) -> Iterable[tuple]:
         """Argument tuples to call the student's function with."""
@@ -264,38 +241,46 @@ class FunctionQuestion(Question):
     def _check(self, **values: Any) -> None:
         (name,) = self.variables
         func = values[name]
-        if not callable(func):
-            raise Incorrect(f"`{name}` should be a function, got {type(func).__name__}.")
+        assert_type(func, "callable", what=f"`{name}`")
         for args in self.cases():
-            shown = ", ".join(_short(a) for a in args)
-            try:
-                actual = func(*args)
-            except NotImplementedError:
-                raise NotAttempted(f"`{name}` still raises NotImplementedError.") from None
-            except Exception as err:
-                raise Incorrect(f"`{name}({shown})` raised {type(err).__name__}: {err}") from None
-            self.compare(actual, self.reference(*args), what=f"`{name}({shown})`")
+            shown = ", ".join(short_repr(a) for a in args)
+            expected = self.reference(*pristine_copy(args))
+            actual = call_answer(
+                func, args, name=name, shown=shown, check_mutation=not self.allow_mutation
+            )
+            self.compare(actual, expected, what=f"`{name}({shown})`")
 
 
 class ThoughtQuestion(Question):
-    """A "think about it" question: a written answer, read by a person, not judged by code."""
+    """A "think about it" question: a written answer, read by a person, never judged by code.
+
+    An answer of at least ``min_words`` different words is recorded with the status
+    ``review`` (never ``pass``) and its text, for the instructor; a shorter one, or a word
+    repeated, is not attempted.
+    """
 
     min_words: ClassVar[int] = 5
 
     def _check(self, **values: Any) -> None:
         (name,) = self.variables
         answer = values[name]
-        if not isinstance(answer, str) or len(answer.split()) < self.min_words:
+        words = set(re.findall(r"[^\W\d_]+", answer.lower())) if isinstance(answer, str) else ()
+        if len(words) < self.min_words:
             raise NotAttempted(
                 f"write your answer in `{name}` as a sentence or two "
-                f"(at least {self.min_words} words)."
+                f"(at least {self.min_words} different words)."
             )
 
     def evaluate(self) -> Result:
-        """Check that an answer was written; its content is for you and your instructor."""
+        """Record a written answer for review; its content is for you and your instructor."""
         result = super().evaluate()
         if result.status is Status.PASS:
-            return Result(Status.PASS, f"Answered. Compare with {self.label}.solution().")
+            (name,) = self.variables
+            return Result(
+                Status.REVIEW,
+                f"Recorded — compare with the model answer: {self.label}.solution().",
+                answer=str(self.namespace.get(name, "")).strip(),
+            )
         return result
 
 
@@ -316,9 +301,10 @@ class QuestionSet:
         self.questions = list(questions)
 
     def bind(self, namespace: dict) -> list[Question]:
-        """Bind the questions to a notebook's namespace.
+        """Bind the questions to a notebook's namespace, and keep them there.
 
-        Also defines the blank ``____`` in the namespace, so exercise cells run as they are.
+        Also defines the blank ``____`` in the namespace, so exercise cells run as they are,
+        and stores the questions under ``BOUND_KEY``, where :func:`report` finds them.
 
         Parameters
         ----------
@@ -332,27 +318,42 @@ class QuestionSet:
         """
         namespace.setdefault("____", PLACEHOLDER)
         solutions = _load_solutions(self.notebook)
-        bound = []
-        for i, cls in enumerate(self.questions, start=1):
-            label = f"q{i}"
-            question = cls(namespace, label, solutions.get(label, ""))
-            _BOUND[label] = question
-            bound.append(question)
+        bound = [
+            cls(namespace, f"q{i}", solutions.get(f"q{i}", ""))
+            for i, cls in enumerate(self.questions, start=1)
+        ]
+        namespace[BOUND_KEY] = {q.label: q for q in bound}
         return bound
 
 
-def report() -> list[dict[str, str]]:
-    """Evaluate every question bound in this interpreter, for the grader.
+def report(namespace: dict | None = None, *, skip: Iterable[str] = ()) -> list[dict[str, str]]:
+    """Evaluate every question bound in a notebook's namespace, for the grader.
+
+    Parameters
+    ----------
+    namespace : dict, default=None
+        The notebook's ``globals()``; the IPython kernel's user namespace when ``None``.
+    skip : iterable of str, default=()
+        Labels not to evaluate (the grader already has their verdicts).
 
     Returns
     -------
     list of dict
-        One ``{"question", "status", "message"}`` per question, in label order.
+        One ``{"question", "status", "message", "answer"}`` per question, in label order.
     """
+    if namespace is None:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is None:
+            raise TypeError("report() outside IPython needs the namespace: report(globals()).")
+        namespace = shell.user_ns
+    skipped = set(skip)
+    bound = namespace.get(BOUND_KEY, {})
     rows = []
-    for label, question in sorted(_BOUND.items(), key=lambda kv: int(kv[0][1:])):
-        result = question.evaluate()
-        rows.append({"question": label, "status": result.status.value, "message": result.message})
+    for label, question in sorted(bound.items(), key=lambda kv: int(kv[0][1:])):
+        if label not in skipped:
+            rows.append({"question": label, **question.evaluate().row()})
     return rows
 
 
@@ -362,38 +363,3 @@ def _load_solutions(notebook: str) -> dict[str, str]:
         return json.loads(path.read_text())
     except FileNotFoundError:
         return {}
-
-
-def _short(value: Any, limit: int = 40) -> str:
-    if isinstance(value, pd.DataFrame):
-        return f"<DataFrame {value.shape[0]}x{value.shape[1]}>"
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-_COLORS = {Status.PASS: "#2e7d32", Status.FAIL: "#c62828", Status.NOT_ATTEMPTED: "#1565c0"}
-
-
-def _show(result: Result, label: str) -> None:
-    _show_text(f"{label}: {result.message}", _COLORS[result.status])
-
-
-def _display(text: str, rich: str, mime: str = "text/html") -> None:
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:  # pragma: no cover - IPython ships with the course
-        get_ipython = None
-    if get_ipython is not None and get_ipython() is not None:
-        display({"text/plain": text, mime: rich}, raw=True)
-    else:
-        print(text)
-
-
-def _show_text(text: str, color: str) -> None:
-    rich = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
-    _display(text, f'<p style="color:{color};font-weight:bold">{rich}</p>')
-
-
-def _show_code(title: str, code: str) -> None:
-    _display(f"{title}:\n{code}", f"**{title}:**\n```python\n{code}\n```", "text/markdown")
