@@ -106,6 +106,10 @@ got str '0.2'.
         raise Incorrect(f"{what} should be {_KINDS[kind][1]}, got {type_name(actual)}.")
 
 
+def _items(values: Set) -> str:
+    return ", ".join(sorted(map(repr, values)))
+
+
 def _wrong_number(actual: Any, expected: Any, what: str, reveal: bool) -> Incorrect:
     if reveal:
         return Incorrect(f"{what} is {actual!r}, expected {expected!r}.")
@@ -203,13 +207,12 @@ def assert_close(
         missing, extra = set(expected) - set(actual), set(actual) - set(expected)
         if missing or extra:
             if reveal:
-                raise Incorrect(
-                    f"{what} misses {sorted(map(repr, missing))} and should not hold "
-                    f"{sorted(map(repr, extra))}."
-                )
-            raise Incorrect(
-                f"{what} misses {len(missing)} item(s) and holds {len(extra)} it should not."
-            )
+                parts = [f"misses {_items(missing)}"] if missing else []
+                parts += [f"should not hold {_items(extra)}"] if extra else []
+            else:
+                parts = [f"misses {len(missing)} item(s)"] if missing else []
+                parts += [f"holds {len(extra)} item(s) it should not"] if extra else []
+            raise Incorrect(f"{what} {' and '.join(parts)}.")
         return
     if isinstance(expected, Mapping):
         assert_type(actual, "dict", what=what)
