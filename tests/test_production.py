@@ -117,18 +117,19 @@ def test_monitoring_job_alerts_at_the_end_of_the_drifted_week_only(packages, tra
     version = job.watch(v1)
     assert version == model_version(read_manifest(v1))
     _write_log(log_db, traffic[traffic.date <= "2014-07-03"], version)
-    assert [job.after_day(day) for day in pd.date_range(START, "2014-06-30")] == [None] * 21
+    assert [job.after_day(day) for day in pd.date_range(START, "2014-06-30")] == [[]] * 21
     table = job.run()  # the incomplete week of July is not checked yet
     assert table.index.tolist() == list(pd.date_range(START, periods=3, freq="7D"))
-    assert not table["alert"].any() and (table["n"] == 7).all()
+    assert not table["data_drift"].any() and (table["n"] == 7).all()
 
     _write_log(
         log_db, traffic[(traffic.date > "2014-07-03") & (traffic.date <= "2014-07-07")], version
     )
-    assert job.after_day("2014-07-06") is None  # not the end of a week
-    alert = job.after_day("2014-07-07")
-    assert alert.raised_on == pd.Timestamp("2014-07-07") and alert.window_start == DRIFT_DAY
-    assert alert.drifted_columns == ["temp_max", "temp_min"] and alert.model_version == version
+    assert job.after_day("2014-07-06") == []  # not the end of a week
+    alert, *others = job.after_day("2014-07-07")
+    assert alert.kind == "data drift" and alert.raised_on == pd.Timestamp("2014-07-07")
+    assert alert.window_start == DRIFT_DAY and alert.model_version == version
+    assert alert.columns == ["temp_max", "temp_min"] and others == []  # "sun" every day
     assert job.alerts == [alert] and "2014-07-07" in str(alert)
     assert job.run().loc[DRIFT_DAY, ["temp_max", "temp_min"]].max() < 1e-4  # p-values
 
@@ -154,6 +155,7 @@ def test_labelled_log_joins_the_feedback_by_day(traffic, tmp_path):
     assert labelled.columns.tolist() == [
         "date",
         "model_version",
+        "quality",
         *FEATURES,
         "prediction",
         "weather",
@@ -180,9 +182,19 @@ def test_replay_logs_each_day_under_its_date_and_stops_at_the_alert(packages, tr
     server = deploy(v1, log_db=log_db)
     job = MonitoringJob(log_db, start=START, features=FEATURES)
     job.watch(v1)
-    run = replay(server, traffic, features=FEATURES, job=job, progress=False)
-    assert run.alert is not None and run.alert.raised_on == pd.Timestamp("2014-07-07")
-    assert run.last_day == pd.Timestamp("2014-07-07") and len(run.served) == 28
+    first = replay(server, traffic, features=FEATURES, job=job, progress=False)
+    assert first.last_day == DRIFT_DAY and len(first.served) == 21
+    assert [(a.kind, a.raised_on, a.columns) for a in first.alerts] == [
+        ("data quality", DRIFT_DAY, ["temp_max", "temp_min"])  # the first day in Fahrenheit
+    ]
+    rest = traffic[traffic.date > DRIFT_DAY]
+    run = replay(server, rest, features=FEATURES, job=job, progress=False, stop_on=["data drift"])
+    kinds = ["data quality"] * 6 + ["data drift", "prediction drift"]  # "rain" every day
+    assert [a.kind for a in run.alerts] == kinds
+    assert run.alerts[-1].raised_on == pd.Timestamp("2014-07-07")
+    assert run.last_day == pd.Timestamp("2014-07-07") and len(run.served) == 6
+    run.served = pd.concat([first.served, run.served], ignore_index=True)
+    assert (run.served["model_version"] == model_version(read_manifest(v1))).all()
     log = read_log(log_db)
     assert log["request_id"].tolist() == run.served["date"].dt.strftime("%Y-%m-%d").tolist()
     assert log["outputs"].tolist() == run.served["prediction"].tolist()
@@ -254,6 +266,12 @@ def test_served_by_day_keeps_predict_rows_and_reads_only_replayed_ids_as_days(tm
     log.append("predict_proba", "onnx-1", [("2014-07-02", {"wind speed": 2.0}, {})], latency_ms=1)
     log.close()
     served = served_by_day(read_log(tmp_path / "log.sqlite"), "date")
-    assert served.columns.tolist() == ["date", "model_version", "wind speed"]
+    assert served.columns.tolist() == [
+        "date",
+        "model_version",
+        "quality",
+        "wind speed",
+        "prediction",
+    ]
     assert served["date"].iloc[0] == pd.Timestamp("2014-07-01") and pd.isna(served["date"].iloc[1])
     assert served["wind speed"].tolist() == [3.5, 1.0]

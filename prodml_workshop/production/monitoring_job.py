@@ -1,14 +1,16 @@
-"""The monitoring job: data drift per window of days, read from the prediction log.
+"""The monitoring job: data quality per day, data and prediction drift per window, from the log.
 
-At the end of every window, :class:`MonitoringJob` compares the window's inputs with the
-reference of the model version that served them, the same weeks of the year
-(:func:`seasonal_reference`), and raises an :class:`Alert` when the alert rule fires.
+Every day, :class:`MonitoringJob` reads the quality the service wrote for each prediction and
+raises a data-quality :class:`~.alerts.Alert` when records were outside the served version's
+reference. At the end of every window, it compares the window's inputs, and the model's
+outputs, with the reference of the version that served them, the same weeks of the year
+(:func:`seasonal_reference`), and raises a data-drift or prediction-drift alert when the rule
+fires.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +18,18 @@ import numpy as np
 import pandas as pd
 
 from prodml_workshop.monitoring import REFERENCE_DATA, detect_data_drift
-from prodml_workshop.packaging import read_manifest
+from prodml_workshop.monitoring.prediction_drift import (
+    PREDICTION,
+    detect_prediction_drift,
+    reference_predictions,
+)
+from prodml_workshop.packaging import load_model, read_manifest
 from prodml_workshop.serving import model_version, read_log
 
+from .alerts import Alert
 from .request_days import served_by_day
 
-__all__ = ["Alert", "MonitoringJob", "UnwatchedVersionError", "seasonal_reference"]
+__all__ = ["MonitoringJob", "UnwatchedVersionError", "seasonal_reference"]
 
 
 class UnwatchedVersionError(LookupError):
@@ -77,47 +85,27 @@ def seasonal_reference(
     return season if len(season) >= min_rows else reference
 
 
-@dataclass(frozen=True)
-class Alert:
-    """A data-drift alert raised by :class:`MonitoringJob` at the end of a window.
-
-    Attributes
-    ----------
-    window_start, raised_on : pandas.Timestamp
-        The window's first and last day; the alert is raised at the end of its last day.
-    model_version : str
-        The version that served the window (the log's ``model_version``).
-    drifted_columns : list of str
-        The features that drifted.
-    share_drifted : float
-        Their share of the features checked.
-    """
-
-    window_start: pd.Timestamp
-    raised_on: pd.Timestamp
-    model_version: str
-    drifted_columns: list[str] = field(default_factory=list)
-    share_drifted: float = 0.0
-
-    def __str__(self) -> str:
-        return (
-            f"ALERT raised on {self.raised_on.date()}: data drift in the window "
-            f"{self.window_start.date()} to {self.raised_on.date()} served by "
-            f"{self.model_version}; drifted: {', '.join(self.drifted_columns)} "
-            f"(share {self.share_drifted:.2f})"
-        )
-
-
 class MonitoringJob:
-    """Data drift per window of days, computed from the prediction log, with an alert rule.
+    """Data quality per day, data and prediction drift per window, read from the log.
 
-    At the end of every window of ``window_days`` days (counted from ``start``), the job reads
-    the log, keeps the predictions of that window (the request id of each is its day, see
-    :mod:`.request_days`) and compares their inputs with the reference of the model version
-    that served them: its training rows of the same weeks of the year
-    (:func:`seasonal_reference`). Each feature gets the test Evidently would choose
-    (Kolmogorov-Smirnov for numbers on a small reference) with the p-value ``threshold``.
-    **Alert rule**: at least ``drift_share`` of the features drifted in the window.
+    The job only reads the prediction log (the request id of each prediction is its day, see
+    :mod:`.request_days`), never the server, and keeps the predictions clients got (a shadow
+    model's are left out). Three checks, three kinds of :class:`~.alerts.Alert`:
+
+    - **data quality**, after every day: the service marks each prediction whose record had
+      a feature outside the served version's reference range, or an unseen category (the
+      log's ``quality`` column). Alert when more than ``quality_share`` of the day's
+      predictions are marked.
+    - **data drift**, at the end of every window of ``window_days`` days (counted from
+      ``start``): the window's inputs against the reference of the version that served them,
+      its training rows of the same weeks of the year (:func:`seasonal_reference`). Each
+      feature gets the test Evidently would choose (Kolmogorov-Smirnov for numbers on a small
+      reference) with the p-value ``threshold``. Alert when at least ``drift_share`` of the
+      features drifted.
+    - **prediction drift**, at the same time: the window's outputs against the predictions
+      stored with the same reference rows
+      (:func:`~prodml_workshop.monitoring.prediction_drift.detect_prediction_drift`, at
+      ``threshold``). No label needed.
 
     Parameters
     ----------
@@ -130,11 +118,14 @@ class MonitoringJob:
     window_days : int, default=7
         The window length, in days.
     threshold : float, default=0.01
-        A feature drifts when its test's p-value is at most this (or its distance at least
-        this, for distance statistics). Stricter than 0.05: the job tests every feature every
-        window, and a false alarm every few weeks gets alerts ignored.
+        A feature, or the predictions, drift when the test's p-value is at most this (or its
+        distance at least this, for distance statistics). Stricter than 0.05: the job tests
+        every feature every window, and a false alarm every few weeks gets alerts ignored.
     drift_share : float, default=0.5
-        The alert rule's share of drifted features.
+        The data-drift rule's share of drifted features.
+    quality_share : float, default=0.0
+        The data-quality rule: alert when more than this share of a day's predictions had a
+        record outside the reference (by default, any).
     season_days : int, default=21
         Passed to :func:`seasonal_reference`.
     day_col : str, default="date"
@@ -143,7 +134,7 @@ class MonitoringJob:
     Attributes
     ----------
     references : dict of str to pandas.DataFrame
-        The reference data of each watched model version.
+        The reference rows of each watched model version, with their ``prediction``.
     alerts : list of Alert
         The alerts raised so far by :meth:`after_day`.
 
@@ -163,6 +154,7 @@ class MonitoringJob:
         window_days: int = 7,
         threshold: float = 0.01,
         drift_share: float = 0.5,
+        quality_share: float = 0.0,
         season_days: int = 21,
         day_col: str = "date",
     ) -> None:
@@ -172,6 +164,7 @@ class MonitoringJob:
         self.window_days = window_days
         self.threshold = threshold
         self.drift_share = drift_share
+        self.quality_share = quality_share
         self.season_days = season_days
         self.day_col = day_col
         self.references: dict[str, pd.DataFrame] = {}
@@ -182,19 +175,21 @@ class MonitoringJob:
         return (
             f"MonitoringJob(start='{self.start.date()}', window_days={self.window_days}, "
             f"threshold={self.threshold}, drift_share={self.drift_share}, "
-            f"versions={list(self.references)})"
+            f"quality_share={self.quality_share}, versions={list(self.references)})"
         )
 
     def watch(self, package: str | Path, reference: pd.DataFrame | None = None) -> str:
-        """Register a model version and its reference data; return the version.
+        """Register a model version and its reference rows and predictions; return the version.
 
         Parameters
         ----------
         package : str or pathlib.Path
             The model package; its version is the one its server writes in the log.
         reference : pandas.DataFrame, default=None
-            Dated reference rows with the features. By default the sample stored in the
-            package by :func:`~prodml_workshop.monitoring.save_reference`.
+            Dated reference rows with the features (and, optionally, the model's
+            ``prediction`` for each; the package's model scores them otherwise). By default
+            the sample and predictions stored in the package by
+            :func:`~prodml_workshop.monitoring.save_reference`.
 
         Returns
         -------
@@ -210,16 +205,18 @@ class MonitoringJob:
         """
         version = model_version(read_manifest(package))
         if reference is None:
-            stored = Path(package) / REFERENCE_DATA
-            if not stored.is_file():
+            if not (Path(package) / REFERENCE_DATA).is_file():
                 raise FileNotFoundError(
                     f"{package} stores no reference sample ({REFERENCE_DATA}); store the "
                     "training rows with save_reference(package, training), or pass reference=."
                 )
-            reference = pd.read_parquet(stored)
+            reference = reference_predictions(package)
         missing = [c for c in (self.day_col, *self.features) if c not in reference.columns]
         if missing:
             raise ValueError(f"The reference of {package} lacks the columns {missing}.")
+        if PREDICTION not in reference.columns:
+            scores = load_model(package).predict(reference[self.features])
+            reference = reference.assign(**{PREDICTION: list(scores)})
         self.references[version] = reference.assign(
             **{self.day_col: pd.to_datetime(reference[self.day_col])}
         )
@@ -248,22 +245,28 @@ class MonitoringJob:
             season_days=self.season_days,
             day_col=self.day_col,
         )
-        result = detect_data_drift(
+        inputs = detect_data_drift(
             reference[self.features],
             window[self.features],
             columns=self.features,
             threshold=self.threshold,
             drift_share=self.drift_share,
         )
+        outputs = detect_prediction_drift(
+            reference[PREDICTION], window[PREDICTION], threshold=self.threshold
+        )
         return {
             "window": start,
             "end": start + pd.Timedelta(days=self.window_days - 1),
             "n": len(window),
             "model_version": version,
-            **dict(zip(result.table["column"], result.table["statistic"], strict=True)),
-            "drifted": ", ".join(result.drifted_columns),
-            "share_drifted": result.share_drifted,
-            "alert": result.dataset_drift,
+            "flagged": float((window["quality"] != "").mean()),
+            **dict(zip(inputs.table["column"], inputs.table["statistic"], strict=True)),
+            "drifted": ", ".join(inputs.drifted_columns),
+            "share_drifted": inputs.share_drifted,
+            "data_drift": inputs.dataset_drift,
+            PREDICTION: float(outputs.table["statistic"].iloc[0]),
+            "prediction_drift": outputs.dataset_drift,
         }
 
     def run(self) -> pd.DataFrame:
@@ -274,9 +277,11 @@ class MonitoringJob:
         pandas.DataFrame
             One row per window, indexed by its first day (``window``): ``end`` (its last
             day), ``n`` (predictions), ``model_version`` (the version that served most of
-            them), one column per feature with its test's statistic (a p-value for
-            Kolmogorov-Smirnov), ``drifted`` (the drifted features), ``share_drifted`` and
-            ``alert`` (the alert rule's verdict).
+            them), ``flagged`` (the share of predictions with a data-quality issue), one
+            column per feature with its test's statistic (a p-value for Kolmogorov-Smirnov),
+            ``drifted`` (the drifted features), ``share_drifted``, ``data_drift`` (the rule's
+            verdict), ``prediction`` (the statistic of the outputs' test) and
+            ``prediction_drift``.
 
         Raises
         ------
@@ -293,15 +298,31 @@ class MonitoringJob:
                 complete = start + pd.Timedelta(days=self.window_days - 1) <= last_day
                 if complete and start not in self._windows:
                     self._windows[start] = self._check(start, window)
-        columns = ["end", "n", "model_version", *self.features]
-        columns += ["drifted", "share_drifted", "alert"]
+        columns = ["end", "n", "model_version", "flagged", *self.features, "drifted"]
+        columns += ["share_drifted", "data_drift", PREDICTION, "prediction_drift"]
         table = pd.DataFrame([self._windows[s] for s in sorted(self._windows)])
         if table.empty:
             return pd.DataFrame(columns=columns).rename_axis("window")
         return table.set_index("window")[columns]
 
-    def after_day(self, day: str | pd.Timestamp) -> Alert | None:
-        """Run the job if ``day`` ends a window; return the window's alert, if raised.
+    def _quality_alert(self, day: pd.Timestamp) -> Alert | None:
+        served = self._served()
+        today = served[served["day"] == day]
+        flagged = today[today["quality"] != ""]
+        if today.empty or len(flagged) <= self.quality_share * len(today):
+            return None
+        named = {name for issues in flagged["quality"] for name in issues.split(",")}
+        return Alert(
+            "data quality",
+            window_start=day,
+            raised_on=day,
+            model_version=flagged["model_version"].mode().iloc[0],
+            columns=[f for f in self.features if f in named] + sorted(named - set(self.features)),
+            detail=f"{len(flagged)} of {len(today)} predictions",
+        )
+
+    def after_day(self, day: str | pd.Timestamp) -> list[Alert]:
+        """Run the day's checks, and the window's if ``day`` ends one; return the alerts raised.
 
         Parameters
         ----------
@@ -310,23 +331,38 @@ class MonitoringJob:
 
         Returns
         -------
-        Alert or None
-            The alert of the window ending on ``day`` (also added to :attr:`alerts`).
+        list of Alert
+            The day's data-quality alert, then the window's data-drift and prediction-drift
+            alerts, if raised (also added to :attr:`alerts`).
         """
         day = pd.Timestamp(day)
-        if (day - self.start).days % self.window_days != self.window_days - 1:
-            return None
-        table = self.run()
-        start = self.window_start(day)
-        if start not in table.index or not table.loc[start, "alert"]:
-            return None
-        row = table.loc[start]
-        alert = Alert(
-            window_start=start,
-            raised_on=day,
-            model_version=row["model_version"],
-            drifted_columns=row["drifted"].split(", "),
-            share_drifted=float(row["share_drifted"]),
-        )
-        self.alerts.append(alert)
-        return alert
+        alerts = [alert for alert in [self._quality_alert(day)] if alert is not None]
+        if (day - self.start).days % self.window_days == self.window_days - 1:
+            start = self.window_start(day)
+            table = self.run()
+            if start in table.index:
+                row = table.loc[start]
+                if row["data_drift"]:
+                    alerts.append(
+                        Alert(
+                            "data drift",
+                            start,
+                            day,
+                            row["model_version"],
+                            row["drifted"].split(", "),
+                            f"share {row['share_drifted']:.2f}",
+                        )
+                    )
+                if row["prediction_drift"]:
+                    alerts.append(
+                        Alert(
+                            "prediction drift",
+                            start,
+                            day,
+                            row["model_version"],
+                            [PREDICTION],
+                            f"statistic {row[PREDICTION]:.2g}, threshold {self.threshold}",
+                        )
+                    )
+        self.alerts.extend(alerts)
+        return alerts

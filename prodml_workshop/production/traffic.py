@@ -6,7 +6,7 @@ and the feedback can tell which day each logged prediction belongs to.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +14,8 @@ import pandas as pd
 
 from prodml_workshop.serving import ModelServer, to_records
 
-from .monitoring_job import Alert, MonitoringJob
+from .alerts import ALERT_KINDS, Alert
+from .monitoring_job import MonitoringJob
 from .request_days import DAY_FORMAT
 
 __all__ = ["ReplayResult", "replay"]
@@ -27,7 +28,8 @@ class ReplayResult:
     Attributes
     ----------
     served : pandas.DataFrame
-        One row per day served: the day and the prediction the server answered.
+        One row per day served: the day, the prediction the server answered and the
+        ``model_version`` that answered it (the ``X-Model-Version`` header).
     alerts : list of Alert
         The alerts the monitoring job raised during the replay.
     """
@@ -53,7 +55,7 @@ def replay(
     features: Sequence[str],
     day_col: str = "date",
     job: MonitoringJob | None = None,
-    stop_on_alert: bool = True,
+    stop_on: Collection[str] = ALERT_KINDS,
     progress: bool = True,
     timeout: float = 30.0,
 ) -> ReplayResult:
@@ -62,7 +64,8 @@ def replay(
     Each request carries its day as its request id (``X-Request-ID: 2014-07-01``), which the
     server writes in the prediction log: the log's own timestamps are the replay's wall
     clock, a year in seconds, whereas the monitoring job needs the day each input belongs to.
-    After each day the monitoring job, if given, runs when the day ends one of its windows.
+    After each day the monitoring job, if given, runs its checks
+    (:meth:`~.monitoring_job.MonitoringJob.after_day`).
 
     Parameters
     ----------
@@ -77,8 +80,9 @@ def replay(
         The column of days.
     job : MonitoringJob, default=None
         Run after every day that ends one of its windows.
-    stop_on_alert : bool, default=True
-        Stop after the day on which the job raised an alert.
+    stop_on : collection of str, default=ALERT_KINDS
+        Stop after the day on which the job raised an alert of one of these kinds (see
+        :data:`~.alerts.ALERT_KINDS`); ``()`` never stops.
     progress : bool, default=True
         Show a progress bar (``tqdm.auto``).
     timeout : float, default=30.0
@@ -87,7 +91,8 @@ def replay(
     Returns
     -------
     ReplayResult
-        ``served`` (day, prediction), ``alerts``, ``alert`` (the first) and ``last_day``.
+        ``served`` (day, prediction, model version), ``alerts``, ``alert`` (the first) and
+        ``last_day``.
 
     Raises
     ------
@@ -106,7 +111,7 @@ def replay(
     days = days.sort_values(day_col)
     labels = pd.to_datetime(days[day_col]).dt.strftime(DAY_FORMAT).tolist()
     records = to_records(days[list(features)])
-    served: list[tuple[pd.Timestamp, Any]] = []
+    served: list[tuple[pd.Timestamp, Any, str | None]] = []
     alerts: list[Alert] = []
     bar = tqdm(total=len(records), desc="days served", unit="day", disable=not progress)
     try:
@@ -123,14 +128,16 @@ def replay(
                         f"The server answered {response.status_code} to the request of "
                         f"{label}: {response.text[:500]}"
                     )
-                served.append((pd.Timestamp(label), response.json()[0]))
+                version = response.headers.get("X-Model-Version")
+                served.append((pd.Timestamp(label), response.json()[0], version))
                 bar.update()
-                alert = job.after_day(label) if job is not None else None
-                if alert is not None:
-                    alerts.append(alert)
+                raised = job.after_day(label) if job is not None else []
+                alerts += raised
+                if raised:
                     bar.set_postfix_str(f"alert on {label}")
-                    if stop_on_alert:
-                        break
+                if any(alert.kind in stop_on for alert in raised):
+                    break
     finally:
         bar.close()
-    return ReplayResult(pd.DataFrame(served, columns=[day_col, "prediction"]), alerts)
+    served_days = pd.DataFrame(served, columns=[day_col, "prediction", "model_version"])
+    return ReplayResult(served_days, alerts)
