@@ -24,6 +24,7 @@ from typing import Any
 
 from .ports import free_port
 from .prediction_log import DEFAULT_LOG_NAME
+from .rollout import rollout_env
 
 __all__ = ["ModelServer", "ServerStartError", "WatchedServer", "serve", "serve_bento"]
 
@@ -228,6 +229,7 @@ class ModelServer(WatchedServer):
         grace: float,
         bento: str | None = None,
         bentoml_home: Path | None = None,
+        settings: dict[str, str] | None = None,
     ) -> None:
         self.model_dir = model_dir
         self.bento = bento
@@ -241,6 +243,7 @@ class ModelServer(WatchedServer):
             "PRODML_LOG_DB": str(log_db),
             "PRODML_BATCHING": "1" if batching else "0",
             "BENTOML_CONFIG_OPTIONS": " ".join(filter(None, options)),
+            **(settings or {}),
         }
         if model_dir is not None:
             env["PRODML_MODEL_DIR"] = str(model_dir)
@@ -292,6 +295,10 @@ def serve(
     log_db: str | Path | None = None,
     timeout: float = 60.0,
     grace: float = 10.0,
+    quality: str = "log",
+    shadow: str | Path | None = None,
+    canary: str | Path | None = None,
+    canary_share: float | None = None,
 ) -> ModelServer:
     """Start the model server and wait until it is ready.
 
@@ -315,6 +322,13 @@ def serve(
         Seconds to wait for ``GET /readyz`` to answer 200.
     grace : float, default=10.0
         Seconds the server has to stop after SIGTERM before it is killed.
+    quality : {"log", "refuse"}, default="log"
+        Records out of the package's reference range: logged, or refused (422).
+    shadow, canary : str or pathlib.Path, default=None
+        A second package, scoring every request in the shadow or answering ``canary_share``
+        of them (one of the two; see :mod:`.rollout`).
+    canary_share : float, default=None
+        The share of request ids the canary answers, from 0 to 1.
 
     Returns
     -------
@@ -323,6 +337,8 @@ def serve(
 
     Raises
     ------
+    RolloutConfigError
+        If ``quality``, ``shadow``, ``canary`` or ``canary_share`` are not valid together.
     ServerStartError
         If the server exits before it is ready (e.g. ``model_dir`` is not a model package,
         or the port is taken) or is not ready within ``timeout``; the message holds its log.
@@ -333,7 +349,11 @@ def serve(
     >>> with serve("models/penguins") as server:  # doctest: +SKIP
     ...     print(server.client.predict(records=to_records(X_test.head(3))))
     ['Adelie', 'Gentoo', 'Adelie']
+    >>> with serve("models/v1", shadow="models/v2") as server:  # doctest: +SKIP
+    ...     requests.post(f"{server.url}/predict", json={"records": records}).headers
+    {..., 'x-model-version': 'skops-3f2a9c1b7d04'}
     """
+    settings = rollout_env(quality, shadow, canary, canary_share)
     if model_dir is None:
         from .default_model import default_model_dir
 
@@ -346,6 +366,7 @@ def serve(
         workers=workers,
         batching=batching,
         grace=grace,
+        settings=settings,
     )
     server.wait_until_ready(timeout)
     return server

@@ -7,6 +7,14 @@ body is read. It also gives every request an id: the client's ``X-Request-ID`` h
 is a short token, else a new UUID. The id is returned in the ``X-Request-ID`` response header
 and written in the prediction log, so a client can find its predictions there. A request the
 model refused is answered ``422`` with ``{"error": ...}``, as every other error.
+
+Every response also names, in ``X-Model-Version``, the model version that answered it: the
+canary's for a prediction (200) or refusal (422) of a request routed to the canary (see
+:mod:`.rollout`), else the served model's (also for the errors of requests that never
+reached a model: 400, 413, 415). The header is set here, not with BentoML's documented
+``ctx.response.headers`` of an API taking a ``bentoml.Context``: that context is per request,
+but the function of a batchable API runs once for a batch of several requests, and an error
+answer skips it (BentoML 1.4.40 copies ``ctx.response`` headers into successful answers only).
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import re
 import uuid
 from typing import Any
 
+from .rollout import MODEL_VERSION_HEADER, VersionRouter
 from .validation import REQUEST_ID
 
 __all__ = ["MAX_BODY_BYTES", "RequestGuard"]
@@ -25,6 +34,7 @@ __all__ = ["MAX_BODY_BYTES", "RequestGuard"]
 MAX_BODY_BYTES = 4 * 2**20
 
 _TOKEN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_VERSION_HEADER = MODEL_VERSION_HEADER.lower().encode()
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str:
@@ -45,15 +55,28 @@ class RequestGuard:
         The application to protect.
     max_body_bytes : int, default=MAX_BODY_BYTES
         Larger ``POST`` bodies are refused with 413.
+    router : VersionRouter, default=None
+        Which model version answers a request id; without it, no ``X-Model-Version``.
 
     Examples
     --------
-    >>> ModelService.add_asgi_middleware(RequestGuard)  # doctest: +SKIP
+    >>> ModelService.add_asgi_middleware(
+    ...     RequestGuard, router=VersionRouter("skops-3f2a9c1b7d04"))  # doctest: +SKIP
     """
 
-    def __init__(self, app: Any, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self, app: Any, max_body_bytes: int = MAX_BODY_BYTES, router: VersionRouter | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.router = router
+
+    def _version(self, request_id: str, status: int) -> list[tuple[bytes, bytes]]:
+        if self.router is None:
+            return []
+        routed = status in (200, 422)  # what a model answered; other errors came before it
+        version = self.router.version(request_id) if routed else self.router.served
+        return [(_VERSION_HEADER, version.encode())]
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -64,13 +87,17 @@ class RequestGuard:
         if scope["method"] == "POST":
             problem = self._problem(scope)
             if problem is not None:
-                await _reply(send, *problem, request_id)
+                await _reply(send, *problem, self._version(request_id, problem[0]), request_id)
                 return
         token = REQUEST_ID.set(request_id)
 
         async def send_with_id(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                headers = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                headers = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                    *self._version(request_id, message["status"]),
+                ]
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -130,7 +157,9 @@ class _ErrorObject:
         await self.send({"type": "http.response.body", "body": body})
 
 
-async def _reply(send: Any, status: int, message: str, request_id: str) -> None:
+async def _reply(
+    send: Any, status: int, message: str, extra: list[tuple[bytes, bytes]], request_id: str
+) -> None:
     body = json.dumps({"error": message}).encode()
     await send(
         {
@@ -140,6 +169,7 @@ async def _reply(send: Any, status: int, message: str, request_id: str) -> None:
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
                 (b"x-request-id", request_id.encode()),
+                *extra,
             ],
         }
     )

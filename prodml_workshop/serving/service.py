@@ -9,6 +9,12 @@ BentoML's model store and checked (see :mod:`.startup`), and the request types a
 its manifest, so the OpenAPI page (``/docs``) shows, and the server enforces, the features of
 the model being served. The service declares the stored model as a class attribute, so
 ``bentoml build`` packs it into the Bento.
+
+Every record is checked against the package's reference profile, if it has one
+(``PRODML_QUALITY``); a second package can run as a shadow (``PRODML_SHADOW_DIR``) or answer a
+share of the requests as a canary (``PRODML_CANARY_DIR``, ``PRODML_CANARY_SHARE``), in the
+same worker; every answer names its model version in ``X-Model-Version`` (see
+:mod:`.rollout`).
 """
 
 from __future__ import annotations
@@ -17,18 +23,20 @@ import os
 
 import bentoml
 
+from prodml_workshop.monitoring.data_quality import read_profile
 from prodml_workshop.packaging import load_model
 
 from .metadata import metadata_app
 from .middleware import RequestGuard
 from .model_store import bento_image
-from .prediction_log import PredictionLog, log_path_from_env
-from .predictor import BatchPredictor
+from .prediction_log import PredictionLog, log_path_from_env, model_version
+from .predictor import BatchPredictor, Scorer
 from .responses import label_type, served
-from .startup import served_model
+from .rollout import VersionRouter
+from .startup import served_model, served_rollout
 from .validation import record_model, records_type
 
-__all__ = ["BATCHING", "MANIFEST", "MODEL_DIR", "SERVED", "ModelService"]
+__all__ = ["BATCHING", "MANIFEST", "MODEL_DIR", "ROLLOUT", "SECOND", "SERVED", "ModelService"]
 
 #: The model served: its tag and folder in BentoML's model store, and its manifest.
 SERVED = served_model()
@@ -36,6 +44,9 @@ SERVED = served_model()
 #: from the manifest.
 MODEL_DIR = SERVED.path
 MANIFEST = SERVED.manifest
+#: The data-quality policy and the second model's role, and the second model (shadow or
+#: canary) in the model store, if any.
+ROLLOUT, SECOND = served_rollout(SERVED)
 Records = records_type(record_model(MANIFEST))
 Label = served(label_type(MANIFEST))
 Probabilities = served(dict[str, float])
@@ -53,7 +64,17 @@ class ModelService:
 
     def __init__(self) -> None:
         self.model = load_model(self.bento_model.path)
-        self.predictor = BatchPredictor(self.model, PredictionLog(log_path_from_env()))
+        second = None
+        if SECOND is not None:
+            second = Scorer(load_model(SECOND.path), read_profile(SECOND.path))
+        self.predictor = BatchPredictor(
+            Scorer(self.model, read_profile(self.bento_model.path)),
+            PredictionLog(log_path_from_env()),
+            quality=ROLLOUT.quality,
+            second=second,
+            mode=ROLLOUT.mode,
+            canary_share=ROLLOUT.share,
+        )
 
     @bentoml.api(batchable=BATCHING, max_batch_size=100, max_latency_ms=5000)
     def predict(self, records: Records) -> list[Label]:
@@ -75,4 +96,11 @@ class ModelService:
             return self.predictor.run("predict_proba", records)
 
 
-ModelService.add_asgi_middleware(RequestGuard)
+ModelService.add_asgi_middleware(
+    RequestGuard,
+    router=VersionRouter(
+        model_version(MANIFEST),
+        model_version(SECOND.manifest) if SECOND and ROLLOUT.mode == "canary" else None,
+        ROLLOUT.share,
+    ),
+)

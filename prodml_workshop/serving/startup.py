@@ -10,6 +10,10 @@ package that cannot be served ends ``bentoml serve`` (and ``bentoml build``) at 
 exit code 1 and one line naming the reason, e.g.::
 
     prodml-workshop: cannot serve /data/rf: UnsafeContentError: model.skops holds types ...
+
+The same goes for the service's other settings (:func:`served_rollout`): an unknown
+``PRODML_QUALITY``, a canary without its share, or a second model (shadow or canary) that
+cannot be served or does not take the served model's features ends it with one line too.
 """
 
 from __future__ import annotations
@@ -30,8 +34,16 @@ from prodml_workshop.packaging import load_model, read_manifest
 
 from .default_model import model_dir_from_env
 from .model_store import bento_model_tag, model_tag, store_package
+from .rollout import Rollout, RolloutConfigError, rollout_from_env
+from .validation import features
 
-__all__ = ["NotServableError", "ServedModel", "check_servable", "served_model"]
+__all__ = [
+    "NotServableError",
+    "ServedModel",
+    "check_servable",
+    "served_model",
+    "served_rollout",
+]
 
 
 class NotServableError(ValueError):
@@ -107,21 +119,23 @@ def check_servable(package: str | Path) -> None:
         raise NotServableError(f"cannot serve {package}: {reason}")
 
 
-def _resolve(bento_tag: str | None) -> ServedModel:
-    main_process = bentoml.server_context.worker_index is None
-    if bento_tag is not None:
-        tag = bento_tag
-        if main_process:
-            check_servable(bentoml.models.get(tag).path)
-    else:
-        package = model_dir_from_env()
-        if main_process:  # the workers start after this, and find the package stored
-            check_servable(package)
-            tag = store_package(package)
-        else:
-            tag = model_tag(package)
+def _stored(package: Path) -> ServedModel:
+    if bentoml.server_context.worker_index is None:  # the workers start after this
+        check_servable(package)
+        tag = store_package(package)
+    else:  # and find the package stored
+        tag = model_tag(package)
     path = Path(bentoml.models.get(tag).path)
     return ServedModel(tag, path, read_manifest(path))
+
+
+def _resolve(bento_tag: str | None) -> ServedModel:
+    if bento_tag is None:
+        return _stored(model_dir_from_env())
+    if bentoml.server_context.worker_index is None:
+        check_servable(bentoml.models.get(bento_tag).path)
+    path = Path(bentoml.models.get(bento_tag).path)
+    return ServedModel(bento_tag, path, read_manifest(path))
 
 
 def served_model() -> ServedModel:
@@ -164,4 +178,79 @@ def served_model() -> ServedModel:
     except Exception as exc:
         traceback.print_exc()
         reason = f"cannot serve {target}: {type(exc).__name__}: {_one_line(str(exc))}"
+    raise SystemExit(f"prodml-workshop: {reason}")
+
+
+def _signature(manifest: dict[str, Any]) -> dict[str, Any]:
+    classes = manifest.get("classes") or []
+    return {
+        "features": features(manifest),
+        "task": manifest.get("task"),
+        "predict_proba": bool(manifest.get("has_predict_proba")),
+        "label type": type(classes[0]).__name__ if classes else None,
+    }
+
+
+def _check_compatible(second: ServedModel, served: ServedModel, role: str, package: Path) -> None:
+    mine, theirs = _signature(second.manifest), _signature(served.manifest)
+    differ = [key for key in theirs if mine[key] != theirs[key] and theirs[key]]
+    if differ:
+        key = differ[0]
+        raise NotServableError(
+            f"cannot serve {package} as the {role} of {served.tag}: {key} {mine[key]!r} "
+            f"instead of {theirs[key]!r}; a {role} must take the same requests and answer in "
+            "the same terms as the served model. Train it on the same features and labels."
+        )
+
+
+def served_rollout(served: ServedModel) -> tuple[Rollout, ServedModel | None]:
+    """Read the data-quality policy and the second model, and store and check the model.
+
+    Run when the service module is imported, after :func:`served_model`. The second
+    package (``PRODML_SHADOW_DIR`` or ``PRODML_CANARY_DIR``, see :mod:`.rollout`) is put in
+    BentoML's model store like the served one and, in the main process, loaded once in a
+    child process; it must have the served model's features, task and label type (and
+    ``predict_proba`` when the served model has it).
+
+    Parameters
+    ----------
+    served : ServedModel
+        The served model, from :func:`served_model`.
+
+    Returns
+    -------
+    (Rollout, ServedModel or None)
+        The settings, and the second model if there is one.
+
+    Raises
+    ------
+    SystemExit
+        With code 1 and one line, ``"prodml-workshop: <reason>"``, if a setting is not
+        valid or the second model cannot be served beside the served one.
+
+    Examples
+    --------
+    >>> rollout, second = served_rollout(served_model())  # doctest: +SKIP
+    >>> rollout.mode, second.tag  # doctest: +SKIP
+    ('shadow', 'weather-v2:skops-5e1d0c2b9a77')
+    """
+    try:
+        rollout = rollout_from_env()
+        if rollout.second_dir is None:
+            return rollout, None
+        package = rollout.second_dir.expanduser().resolve()
+        if not (package / "manifest.json").is_file():
+            raise NotServableError(
+                f"cannot serve {package} as the {rollout.mode}: it is not a model package (no "
+                f"manifest.json). Set PRODML_{rollout.mode.upper()}_DIR to a folder written "
+                "by save_model."
+            )
+        second = _stored(package)
+        _check_compatible(second, served, rollout.mode, package)
+        return rollout, second
+    except (RolloutConfigError, NotServableError) as exc:
+        reason = str(exc)
+    except Exception as exc:
+        traceback.print_exc()
+        reason = f"cannot serve the second model: {type(exc).__name__}: {_one_line(str(exc))}"
     raise SystemExit(f"prodml-workshop: {reason}")
