@@ -48,6 +48,7 @@ from prodml_workshop.exercises.verdicts import (
     Status,
     clip,
     record,
+    record_bound,
     show,
 )
 
@@ -166,7 +167,7 @@ class Question:
             result = Result(Status.FAIL, f"Incorrect: the check stopped: {type(err).__name__}")
         finally:
             stop_new_servers(before)
-        return Result(result.status, clip(result.message), result.answer)
+        return Result(result.status, clip(result.message), result.answer, result.graded)
 
     def check(self) -> None:
         """Check the answer and display the verdict; never raises.
@@ -280,8 +281,9 @@ class ThoughtQuestion(Question):
                 Status.REVIEW,
                 f"Recorded — compare with the model answer: {self.label}.solution().",
                 answer=str(self.namespace.get(name, "")).strip(),
+                graded=False,
             )
-        return result
+        return Result(result.status, result.message, graded=False)
 
 
 class QuestionSet:
@@ -323,6 +325,7 @@ class QuestionSet:
             for i, cls in enumerate(self.questions, start=1)
         ]
         namespace[BOUND_KEY] = {q.label: q for q in bound}
+        record_bound([q.label for q in bound])
         return bound
 
 

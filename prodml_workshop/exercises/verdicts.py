@@ -14,7 +14,16 @@ from dataclasses import dataclass
 
 from prodml_workshop.exercises.display import show_text
 
-__all__ = ["GRADE_LOG_ENV", "MESSAGE_LIMIT", "Result", "Status", "clip", "record", "show"]
+__all__ = [
+    "GRADE_LOG_ENV",
+    "MESSAGE_LIMIT",
+    "Result",
+    "Status",
+    "clip",
+    "record",
+    "record_bound",
+    "show",
+]
 
 GRADE_LOG_ENV = "PRODML_GRADE_LOG"
 MESSAGE_LIMIT = 300
@@ -31,21 +40,30 @@ class Status(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Result:
-    """What a check found: a status, a message for the student and a written answer's text."""
+    """What a check found: a status, a message for the student and a written answer's text.
+
+    ``graded`` is ``False`` for a written answer, which a person marks.
+    """
 
     status: Status
     message: str
     answer: str = ""
+    graded: bool = True
 
-    def row(self) -> dict[str, str]:
-        """The result as the grader's columns ``status``, ``message`` and ``answer``.
+    def row(self) -> dict[str, str | bool]:
+        """The result as the grader reads it: ``status``, ``message``, ``answer``, ``graded``.
 
         Examples
         --------
         >>> Result(Status.PASS, "Correct!").row()
-        {'status': 'pass', 'message': 'Correct!', 'answer': ''}
+        {'status': 'pass', 'message': 'Correct!', 'answer': '', 'graded': True}
         """
-        return {"status": self.status.value, "message": self.message, "answer": self.answer}
+        return {
+            "status": self.status.value,
+            "message": self.message,
+            "answer": self.answer,
+            "graded": self.graded,
+        }
 
 
 def clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
@@ -69,17 +87,30 @@ def record(label: str, result: Result) -> None:
     >>> path = os.path.join(tempfile.mkdtemp(), "verdicts.jsonl")
     >>> os.environ[GRADE_LOG_ENV] = path
     >>> record("q1", Result(Status.FAIL, "Incorrect: too high."))
-    >>> print(open(path).read().strip())
-    {"question": "q1", "status": "fail", "message": "Incorrect: too high.", "answer": ""}
+    >>> json.loads(open(path).read())
+    {'question': 'q1', 'status': 'fail', 'message': 'Incorrect: too high.', 'answer': '', \
+'graded': True}
     >>> del os.environ[GRADE_LOG_ENV]
     """
+    _append({"question": label, **result.row()})
+
+
+def record_bound(labels: list[str]) -> None:
+    """Tell the grader, when there is one, which questions a notebook has; never raises.
+
+    Then a notebook that dies before its last check still gets a row for every question.
+    """
+    _append({"bound": labels})
+
+
+def _append(line: dict) -> None:
     path = os.environ.get(GRADE_LOG_ENV)
     if not path:
         return
     try:
         with open(path, "a") as f:
-            f.write(json.dumps({"question": label, **result.row()}) + "\n")
-    except OSError:  # the grader's final report still asks this question
+            f.write(json.dumps(line) + "\n")
+    except OSError:  # the grader's final report still asks the questions
         pass
 
 
