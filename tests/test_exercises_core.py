@@ -454,7 +454,8 @@ def test_check_appends_its_verdict_to_the_graders_file(tmp_path, monkeypatch, ca
     q1, _, q3 = _bind(answer=41, essay="Drift moves the inputs away from the training data.")
     q1.check()
     q3.check()
-    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    bound, *rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert bound == {"bound": ["q1", "q2", "q3"]}  # so a notebook that dies still has its rows
     assert [(r["question"], r["status"]) for r in rows] == [("q1", "fail"), ("q3", "review")]
     assert rows[1]["answer"] == "Drift moves the inputs away from the training data."
 
