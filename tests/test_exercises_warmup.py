@@ -1,32 +1,97 @@
-"""The warm-up questions against right and wrong answers."""
+"""The warm-up questions against right answers in several styles and the common wrong ones.
+
+The function questions make up new inputs at every check, so each answer is checked ``RUNS``
+times: a right answer passes every run, a wrong one fails every run.
+"""
 
 import json
+from collections import Counter
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.exercises import PLACEHOLDER, Status, warmup
 
-
-def _status(question):
-    return question.evaluate()
+RUNS = 20
 
 
-@pytest.fixture
-def penguins():
-    return load_penguins()
+def _question(number: int, **answers):
+    return warmup.bind(dict(answers))[number - 1]
 
 
-def test_q1_counts_rows_with_any_missing_value(penguins):
-    right = int(penguins.isna().any(axis=1).sum())
-    q1, *_ = warmup.bind({"n_missing_rows": right})
-    assert _status(q1).status is Status.PASS
-    cells_not_rows = int(penguins.isna().sum().sum())
-    q1, *_ = warmup.bind({"n_missing_rows": cells_not_rows})
-    assert _status(q1).status is Status.FAIL
-    assert f"is {cells_not_rows}, expected {right}" in _status(q1).message
+def _always(status: Status, number: int, runs: int = RUNS, **answers) -> None:
+    question = _question(number, **answers)
+    found = Counter(question.evaluate().status for _ in range(runs))
+    assert found == Counter({status: runs}), found
+
+
+def _message(number: int, **answers) -> str:
+    result = _question(number, **answers).evaluate()
+    assert result.status is Status.FAIL, result
+    assert len(result.message) < 300, result.message
+    return result.message
+
+
+def _stub(*args):
+    raise NotImplementedError("your code here")
+
+
+# --- q1: fill like training ---------------------------------------------------------------------
+
+
+def _fill_loop(batch, medians):
+    out = batch.copy()
+    for column, median in medians.items():
+        out[column] = out[column].where(out[column].notna(), median)
+    return out
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda batch, medians: batch.fillna(medians),
+        lambda batch, medians: batch.fillna(value=pd.Series(medians)),
+        _fill_loop,
+    ],
+)
+def test_q1_accepts_filling_with_the_training_medians(answer):
+    _always(Status.PASS, 1, fill_like_training=answer)
+
+
+def _batch_medians(batch, medians):
+    return batch.fillna(batch[list(medians)].median())
+
+
+def _in_place(batch, medians):
+    batch.fillna(medians, inplace=True)
+    return batch
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (_batch_medians, "another value than the training median"),
+        (lambda batch, medians: batch.fillna(0), "another value"),
+        (lambda batch, medians: batch.dropna(), "keep every row"),
+        (lambda batch, medians: batch.fillna(batch.mean(numeric_only=True)), "another value"),
+        (lambda batch, medians: batch, "left missing values"),
+        (lambda batch, medians: batch.fillna(medians).fillna("unknown"), "filled values"),
+        (lambda batch, medians: batch.fillna(medians).to_dict("records"), "return a DataFrame"),
+        (_in_place, "in place"),
+    ],
+)
+def test_q1_refuses_batch_statistics_and_lost_rows_every_time(answer, says):
+    _always(Status.FAIL, 1, fill_like_training=answer)
+    assert says in _message(1, fill_like_training=answer)
+
+
+def test_q1_blank_and_stub_are_not_attempted():
+    _always(Status.NOT_ATTEMPTED, 1, 1, fill_like_training=PLACEHOLDER)
+    _always(Status.NOT_ATTEMPTED, 1, 1, fill_like_training=_stub)
+
+
+# --- q2: JSON records ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -37,20 +102,25 @@ def test_q1_counts_rows_with_any_missing_value(penguins):
     ],
 )
 def test_q2_accepts_any_correct_to_records(answer):
-    _, q2, *_ = warmup.bind({"to_records": answer})
-    assert _status(q2).status is Status.PASS
+    _always(Status.PASS, 2, 5, to_records=answer)
 
 
 def test_q2_refuses_records_that_keep_nan():
-    _, q2, *_ = warmup.bind({"to_records": lambda df: df.to_dict("records")})
-    result = _status(q2)
-    assert result.status is Status.FAIL and "cannot be sent as JSON" in result.message
+    _always(Status.FAIL, 2, 5, to_records=lambda df: df.to_dict("records"))
+    assert "cannot be sent as JSON" in _message(2, to_records=lambda df: df.to_dict("records"))
 
 
-def test_q2_refuses_a_function_that_ignores_its_input(penguins):
-    fixed = warmup.json_records(penguins.head(3))
-    _, q2, *_ = warmup.bind({"to_records": lambda df: fixed})
-    assert _status(q2).status is Status.FAIL
+def test_q2_refuses_a_function_that_ignores_its_input():
+    fixed = warmup.json_records(pd.DataFrame({"a": [1]}))
+    _always(Status.FAIL, 2, 5, to_records=lambda df: fixed)
+
+
+def test_q2_refuses_a_function_that_fills_its_input_in_place():
+    def in_place(df):
+        df[df.columns[0]] = df[df.columns[0]].astype(object).where(df[df.columns[0]].notna())
+        return json.loads(df.to_json(orient="records"))
+
+    _always(Status.FAIL, 2, 3, to_records=in_place)
 
 
 def test_json_records_gives_plain_python_values():
@@ -61,40 +131,78 @@ def test_json_records_gives_plain_python_values():
     json.dumps(records, allow_nan=False)
 
 
-def _write(path, body, **kwargs):
-    path.write_text(json.dumps(body, **kwargs))
-    return str(path)
+# --- q3: hold out the latest period -------------------------------------------------------------
 
 
-def test_q3_checks_the_file_content(tmp_path, penguins):
-    records = warmup.json_records(penguins.head(4)[PENGUIN_FEATURES])
-    *_, q3, _ = warmup.bind({"payload_path": _write(tmp_path / "ok.json", {"records": records})})
-    assert _status(q3).status is Status.PASS
+def _latest_sorted(df, column):
+    known = df[df[column].notna()].sort_values(column)
+    last = known[column].iloc[-1]
+    return known[known[column] != last], known[known[column] == last]
 
 
 @pytest.mark.parametrize(
-    ("make_body", "message"),
+    "answer",
     [
-        (lambda p: {"records": p.head(4)[PENGUIN_FEATURES].to_dict("records")}, "not valid JSON"),
-        (lambda p: {"records": warmup.json_records(p.head(4))}, "wrong keys"),
-        (lambda p: {"records": warmup.json_records(p.head(3)[PENGUIN_FEATURES])}, "has 3 items"),
-        (lambda p: warmup.json_records(p.head(4)[PENGUIN_FEATURES]), '"records" key'),
+        lambda df, column: (df[df[column] < df[column].max()], df[df[column] == df[column].max()]),
+        _latest_sorted,
+        lambda df, column: [
+            df.loc[df[column] < df[column].max()],
+            df.query(f"`{column}` == @df[@column].max()"),
+        ],
     ],
 )
-def test_q3_explains_what_is_wrong_with_the_file(tmp_path, penguins, make_body, message):
-    path = _write(tmp_path / "body.json", make_body(penguins))
-    *_, q3, _ = warmup.bind({"payload_path": path})
-    result = _status(q3)
-    assert result.status is Status.FAIL and message in result.message
+def test_q3_accepts_the_latest_period_held_out(answer):
+    _always(Status.PASS, 3, holdout_latest=answer)
 
 
-def test_q3_reports_a_missing_file(tmp_path):
-    *_, q3, _ = warmup.bind({"payload_path": str(tmp_path / "nowhere.json")})
-    assert "there is no file" in _status(q3).message
+def _random_split(df, column):
+    test = df.sample(frac=0.2)
+    return df.drop(test.index), test
 
 
-def test_q4_wants_a_sentence():
-    *_, q4 = warmup.bind({"production_risks": PLACEHOLDER})
-    assert _status(q4).status is Status.NOT_ATTEMPTED
-    *_, q4 = warmup.bind({"production_risks": "Data drift and a different library version."})
-    assert _status(q4).status is Status.PASS
+def _tail(df, column):
+    n = int((df[column] == df[column].max()).sum())
+    return df.iloc[:-n], df.iloc[-n:]
+
+
+def _not_latest(df, column):
+    latest = df[column].max()
+    return df[df[column] != latest], df[df[column] == latest]
+
+
+def _reset(df, column):
+    latest = df[column].max()
+    return (
+        df[df[column] < latest].reset_index(drop=True),
+        df[df[column] == latest].reset_index(drop=True),
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (_random_split, "learn from the future"),
+        (_tail, ""),
+        (_not_latest, "cannot be placed in time"),
+        (lambda df, column: _not_latest(df, column)[::-1], ""),
+        (_reset, ""),
+        (lambda df, column: df[df[column] < df[column].max()], "pair"),
+    ],
+)
+def test_q3_refuses_splits_that_leak_the_future_every_time(answer, says):
+    _always(Status.FAIL, 3, holdout_latest=answer)
+    assert says in _message(3, holdout_latest=answer)
+
+
+def test_q3_blank_and_stub_are_not_attempted():
+    _always(Status.NOT_ATTEMPTED, 3, 1, holdout_latest=PLACEHOLDER)
+    _always(Status.NOT_ATTEMPTED, 3, 1, holdout_latest=_stub)
+
+
+# --- q4: written ----------------------------------------------------------------------------------
+
+
+def test_q4_records_a_sentence_for_review():
+    assert _question(4, production_risks=PLACEHOLDER).evaluate().status is Status.NOT_ATTEMPTED
+    answer = "Data drift and a different library version."
+    assert _question(4, production_risks=answer).evaluate().status is Status.REVIEW
