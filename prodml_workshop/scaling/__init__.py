@@ -26,6 +26,7 @@ Examples
 
 from .bare_app import BareServer, create_app, serve_bare
 from .batch_size import BATCH_SIZES, latency_by_batch_size, plot_batch_sizes
+from .batching_demo import BatchingServer, records_per_call, serve_batching_demo
 from .compare_servers import (
     BARE_APP,
     SERVICE,
@@ -35,14 +36,10 @@ from .compare_servers import (
     plot_servers,
     requests_per_second,
 )
-from .dask_scoring import (
-    ScoringResult,
-    local_cluster,
-    make_scoring_dataset,
-    score_in_process,
-    score_parquet,
-)
-from .load_testing import LoadTestError, load_test
+from .dask_cluster import FolderServer, dask_cluster, serve_folder
+from .dask_scoring import ScoringResult, local_cluster, score_in_process, score_parquet
+from .load_testing import LoadTestError, load_test, plot_load_test
+from .scoring_dataset import make_scoring_dataset
 from .scoring_report import compare_scoring, scoring_table
 
 __all__ = [
@@ -50,22 +47,29 @@ __all__ = [
     "BATCH_SIZES",
     "SERVICE",
     "BareServer",
+    "BatchingServer",
+    "FolderServer",
     "LoadTestError",
     "ScoringResult",
     "add_run",
     "compare_scoring",
     "compare_servers",
     "create_app",
+    "dask_cluster",
     "latency_by_batch_size",
     "load_test",
     "local_cluster",
     "make_scoring_dataset",
     "penguin_payload",
     "plot_batch_sizes",
+    "plot_load_test",
     "plot_servers",
+    "records_per_call",
     "requests_per_second",
     "score_in_process",
     "score_parquet",
     "scoring_table",
     "serve_bare",
+    "serve_batching_demo",
+    "serve_folder",
 ]

@@ -1,28 +1,36 @@
-"""Beyond one machine: score a folder of Parquet files with Dask distributed.
+"""Beyond one machine: score Parquet files with Dask distributed, the model shipped to the workers.
 
 Batch scoring does not need a server: a million rows split into Parquet files (partitions of
-about 100,000 rows) are scored by a pool of worker processes, one file per task. Each worker
-loads the model package once and keeps it (a cache in this module, filled on every worker by
-``client.run`` before the clock starts, and by a worker's first task if it joins later), so
-the model is loaded once per worker, not once per partition. Only the predictions travel
-back to the client; the rows never leave the workers.
+about 100,000 rows) are scored by a pool of worker processes, one file per task. The model
+package travels through the cluster, as bytes: zipped by the client, sent to every worker
+once, unpacked in the worker's own temporary folder and loaded there, then kept (a cache in
+this module, keyed by the package's SHA-256), so the model is loaded once per worker, not once
+per partition. A worker that joins later gets the bytes from the cluster's memory (a scattered
+copy) at its first task. The data is read by each worker from where it lives: a local path
+for a cluster on this machine, or a URL any worker can read (``http://``, ``s3://``,
+``gs://``...: fsspec opens them). Only the predictions travel back to the client.
 
-On a laptop :func:`score_parquet` starts a ``LocalCluster`` (processes, one thread each: the
-model holds the GIL) and closes it when it returns. Given the address of a running scheduler
-(``scheduler_address="tcp://scheduler:8786"``, e.g. one started by the Dask Kubernetes
-operator, Dask Gateway or ``dask scheduler`` / ``dask worker`` on a few machines) the same
-call runs there unchanged, provided every worker has this package and the model's libraries
-installed (the same image) and sees the model package and the Parquet folder at the same path
-(a shared volume). The cluster is then not ours: only the client is closed.
+So the same call works on a ``LocalCluster`` (:func:`local_cluster`), on processes started
+with the ``dask scheduler`` / ``dask worker`` commands
+(:func:`~prodml_workshop.scaling.dask_cluster`), or on a cluster of machines (given its
+scheduler's address, e.g. one started by the Dask Kubernetes operator or Dask Gateway), as
+long as every worker has this package and the model's libraries installed (the same image).
+The workers run one thread each, so that the Python parts of a pipeline (input checks, each
+step's dispatch, pandas) do not take turns on one interpreter lock; NumPy and onnxruntime
+release that lock inside their own loops, so threads would share those.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
 import os
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,13 +41,10 @@ import pandas as pd
 __all__ = [
     "ScoringResult",
     "local_cluster",
-    "make_scoring_dataset",
     "score_in_process",
     "score_parquet",
 ]
 
-#: Relative noise added to each numeric feature when resampling penguins.
-_JITTER = 0.03
 #: Rows predicted by every process before the timed scoring.
 _WARMUP_ROWS = 100
 _MODELS: dict[str, Any] = {}
@@ -87,105 +92,89 @@ class ScoringResult:
         return len(self.predictions) / self.seconds
 
 
-def make_scoring_dataset(
-    path: str | Path,
-    n_rows: int = 1_000_000,
-    *,
-    n_partitions: int = 10,
-    seed: int = 0,
-) -> Path:
-    """Write a large penguin-like dataset as Parquet files, to be scored in batch.
-
-    Rows are drawn with replacement from the Palmer penguins, and every numeric feature is
-    moved by a small Gaussian jitter (3% of its standard deviation) and rounded as in the
-    original data, so rows are new but realistic. Missing values stay missing, at the rate of
-    the real data.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        A folder, created if needed; files ``part-00000.parquet``, ... are written in it.
-        Existing ``part-*.parquet`` files there are removed first.
-    n_rows : int, default=1_000_000
-        Rows in all.
-    n_partitions : int, default=10
-        Files; each holds ``n_rows / n_partitions`` rows (100,000 by default).
-    seed : int, default=0
-        Seed of the sampling and the jitter.
-
-    Returns
-    -------
-    pathlib.Path
-        The folder.
-
-    Raises
-    ------
-    ValueError
-        If ``n_partitions`` is not between 1 and ``n_rows``.
-
-    Examples
-    --------
-    >>> folder = make_scoring_dataset("penguins", 1_000, n_partitions=4)  # doctest: +SKIP
-    >>> sorted(p.name for p in folder.iterdir())[0]  # doctest: +SKIP
-    'part-00000.parquet'
-    """
-    from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
-
-    if not 1 <= n_partitions <= n_rows:
-        raise ValueError(f"n_partitions must be between 1 and n_rows, got {n_partitions}.")
-    folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("part-*.parquet"):
-        old.unlink()
-    penguins = load_penguins()[PENGUIN_FEATURES]
-    numeric = penguins.select_dtypes("number").columns
-    scale = penguins[numeric].std() * _JITTER
-    decimals = {"bill_length_mm": 1, "bill_depth_mm": 1, "flipper_length_mm": 0, "body_mass_g": 0}
-    rng = np.random.default_rng(seed)
-    for i, rows in enumerate(np.array_split(np.arange(n_rows), n_partitions)):
-        part = penguins.iloc[rng.integers(0, len(penguins), size=len(rows))].reset_index(drop=True)
-        noise = rng.normal(size=(len(part), len(numeric))) * scale.to_numpy()
-        part[numeric] = (part[numeric] + noise).round(decimals)
-        part.to_parquet(folder / f"part-{i:05d}.parquet", index=False)
-    return folder
-
-
-def _partitions(parquet_dir: str | Path) -> list[str]:
-    files = sorted(str(p) for p in Path(parquet_dir).glob("*.parquet"))
+def _partitions(data: str | Path | Sequence[str | Path]) -> list[str]:
+    if isinstance(data, str | Path) and "://" not in str(data):
+        files = sorted(str(p) for p in Path(data).glob("*.parquet"))
+        if not files:
+            raise FileNotFoundError(
+                f"No .parquet files in {data}; write some with make_scoring_dataset()."
+            )
+        return files
+    files = [str(data)] if isinstance(data, str | Path) else [str(f) for f in data]
     if not files:
-        raise FileNotFoundError(
-            f"No .parquet files in {parquet_dir}; write some with make_scoring_dataset()."
-        )
+        raise FileNotFoundError("No files to score: pass a folder, or a list of paths or URLs.")
     return files
 
 
-def _cached_model(model_dir: str) -> tuple[Any, bool]:
-    """Return this process's copy of the model, loading it on first use, and whether it did."""
-    # a package saved again at the same path has a new manifest, hence a new key
-    key = f"{model_dir}@{os.stat(Path(model_dir) / 'manifest.json').st_mtime_ns}"
+def _read(source: str) -> pd.DataFrame:
+    """Read one Parquet file from a path or any URL fsspec opens (http://, s3://, ...)."""
+    import fsspec
+
+    with fsspec.open(source, "rb") as file:
+        return pd.read_parquet(io.BytesIO(file.read()))
+
+
+@dataclass(frozen=True)
+class _Package:
+    key: str
+    data: bytes
+
+
+def _pack(model_dir: str | Path) -> _Package:
+    folder = Path(model_dir)
+    if not (folder / "manifest.json").is_file():
+        raise FileNotFoundError(
+            f"{folder} is not a model package (no manifest.json); pass a folder written by "
+            "save_model."
+        )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(folder).as_posix())
+    data = buffer.getvalue()
+    return _Package(hashlib.sha256(data).hexdigest(), data)
+
+
+def _cached_model(key: str, data: bytes) -> tuple[Any, bool]:
+    """Return this process's copy of the model, unpacking and loading it on first use."""
     with _MODELS_LOCK:
         if key in _MODELS:
             return _MODELS[key], False
         from prodml_workshop.packaging import load_model
 
-        _MODELS[key] = load_model(model_dir)
+        # in the worker's own folder (Dask removes it when the worker stops): some formats
+        # read their files after loading
+        folder = tempfile.mkdtemp(prefix=f"package-{key[:12]}-", dir=_local_directory())
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            archive.extractall(folder)
+        _MODELS[key] = load_model(folder)
         return _MODELS[key], True
+
+
+def _local_directory() -> str | None:
+    try:
+        from distributed import get_worker
+
+        return get_worker().local_directory
+    except ValueError:  # not in a Dask worker
+        return None
 
 
 def _warm_up(model: Any, first_file: str) -> None:
     # first calls are slow (lazy imports, first allocations): pay them before the clock starts
-    model.predict(pd.read_parquet(first_file).head(_WARMUP_ROWS))
+    model.predict(_read(first_file).head(_WARMUP_ROWS))
 
 
-def _prepare_worker(model_dir: str, first_file: str) -> bool:
-    model, loaded = _cached_model(model_dir)
+def _prepare_worker(key: str, data: bytes, first_file: str) -> bool:
+    model, loaded = _cached_model(key, data)
     _warm_up(model, first_file)
     return loaded
 
 
-def _score_file(path: str, model_dir: str) -> tuple[np.ndarray, bool]:
-    model, loaded = _cached_model(model_dir)
-    return model.predict(pd.read_parquet(path)), loaded
+def _score_file(source: str, package_key: str, package: bytes) -> tuple[np.ndarray, bool]:
+    model, loaded = _cached_model(package_key, package)
+    return model.predict(_read(source)), loaded
 
 
 @contextlib.contextmanager
@@ -244,15 +233,21 @@ def local_cluster(n_workers: int = 2, *, memory_limit: str = "1GiB") -> Iterator
         yield client
 
 
-def _score_with(client: Any, model_dir: str, files: list[str]) -> ScoringResult:
+def _score_with(
+    client: Any, package: _Package, files: list[str], workers: Sequence[str] | None
+) -> ScoringResult:
     start = time.perf_counter()
-    loaded = client.run(_prepare_worker, model_dir, files[0])
+    # the package's bytes go to each worker through the cluster: no path of this machine
+    loaded = client.run(_prepare_worker, package.key, package.data, files[0], workers=workers)
     setup_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    futures = client.map(_score_file, files, model_dir=model_dir, pure=False)
+    shipped = client.scatter(package.data, broadcast=True, workers=workers)  # for late joiners
+    futures = client.map(_score_file, files, package_key=package.key, package=shipped, pure=False,
+                         workers=workers, allow_other_workers=False)  # fmt: skip
     results = client.gather(futures)
     predictions = pd.Series(np.concatenate([labels for labels, _ in results]), name="prediction")
     seconds = time.perf_counter() - start
+    shipped.release()
     return ScoringResult(
         predictions=predictions,
         seconds=seconds,
@@ -266,30 +261,37 @@ def _score_with(client: Any, model_dir: str, files: list[str]) -> ScoringResult:
 
 def score_parquet(
     model_dir: str | Path,
-    parquet_dir: str | Path,
+    parquet_dir: str | Path | Sequence[str | Path],
     *,
     client: Any = None,
     scheduler_address: str | None = None,
+    workers: Sequence[str] | None = None,
     n_workers: int = 2,
     memory_limit: str = "1GiB",
 ) -> ScoringResult:
-    """Score every Parquet file of a folder with a model package, on a Dask cluster.
+    """Score Parquet files with a model package, on a Dask cluster.
 
     One task per file: read it, predict with the worker's copy of the model, send the
-    predictions back. The model is loaded once per worker.
+    predictions back. The package is sent to the workers through the cluster and loaded
+    once per worker; each worker reads its files itself.
 
     Parameters
     ----------
     model_dir : str or pathlib.Path
         A model package (see :func:`~prodml_workshop.packaging.save_model`) that loads
-        without ``trusted=True`` (e.g. skops or ONNX).
-    parquet_dir : str or pathlib.Path
-        A folder of ``.parquet`` files holding the model's input columns.
+        without ``trusted=True`` (e.g. skops or ONNX). Only this process reads it.
+    parquet_dir : str, pathlib.Path or sequence of str
+        A folder of ``.parquet`` files the workers can read (on this machine), or the
+        files' paths or URLs, e.g. ``["http://10.0.0.2:8000/part-00000.parquet", ...]`` or
+        ``["s3://bucket/part-00000.parquet", ...]``; scored in this order.
     client : distributed.Client, default=None
         Use this client's cluster (left running). Takes precedence over the next options.
     scheduler_address : str, default=None
         Connect to a running scheduler, e.g. ``"tcp://10.0.0.5:8786"`` (a multi-machine
         cluster); the client made is closed on return, the cluster is not.
+    workers : sequence of str, default=None
+        Addresses of the workers to use (all when ``None``), e.g. one of them to compare
+        one worker with all on the same cluster.
     n_workers : int, default=2
         Without ``client`` or ``scheduler_address``: the workers of the ``LocalCluster``
         started for this call and closed when it returns.
@@ -305,7 +307,7 @@ def score_parquet(
     Raises
     ------
     FileNotFoundError
-        If ``parquet_dir`` holds no Parquet file.
+        If ``parquet_dir`` holds no Parquet file, or ``model_dir`` is not a model package.
 
     Examples
     --------
@@ -314,27 +316,30 @@ def score_parquet(
     >>> result.predictions.value_counts(), result.seconds, result.model_loads  # doctest: +SKIP
     """
     files = _partitions(parquet_dir)
-    model_dir = str(Path(model_dir).resolve())
+    package = _pack(model_dir)
+    workers = list(workers) if workers is not None else None
     if client is not None:
-        return _score_with(client, model_dir, files)
+        return _score_with(client, package, files, workers)
     if scheduler_address is not None:
         from distributed import Client
 
         with Client(scheduler_address) as remote:
-            return _score_with(remote, model_dir, files)
+            return _score_with(remote, package, files, workers)
     with local_cluster(n_workers, memory_limit=memory_limit) as local:
-        return _score_with(local, model_dir, files)
+        return _score_with(local, package, files, workers)
 
 
-def score_in_process(model_dir: str | Path, parquet_dir: str | Path) -> ScoringResult:
-    """Score every Parquet file of a folder with a plain loop in this process: the baseline.
+def score_in_process(
+    model_dir: str | Path, parquet_dir: str | Path | Sequence[str | Path]
+) -> ScoringResult:
+    """Score Parquet files with a plain loop in this process: the baseline.
 
     Parameters
     ----------
     model_dir : str or pathlib.Path
         A model package.
-    parquet_dir : str or pathlib.Path
-        A folder of ``.parquet`` files.
+    parquet_dir : str, pathlib.Path or sequence of str
+        A folder of ``.parquet`` files, or the files' paths or URLs.
 
     Returns
     -------
@@ -358,7 +363,7 @@ def score_in_process(model_dir: str | Path, parquet_dir: str | Path) -> ScoringR
     _warm_up(model, files[0])
     setup_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    labels = [model.predict(pd.read_parquet(file)) for file in files]
+    labels = [model.predict(_read(file)) for file in files]
     predictions = pd.Series(np.concatenate(labels), name="prediction")
     return ScoringResult(
         predictions=predictions,
