@@ -6,6 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8888
 LAB_ARGS ?=
+LAB_DIR ?= $(CURDIR)
+# Worker processes for `make test` and `make test-fast`: one per core of a 2-core machine (each
+# worker of `make test` may hold a notebook kernel and a model server, ~1.5 GB at most).
+JOBS ?= 2
 TORCH_INDEX := https://download.pytorch.org/whl/cpu
 # PyTorch's CPU-only wheels when that index can be reached (so no multi-GB CUDA build is pulled);
 # otherwise the indexes pip is configured with.
@@ -18,13 +22,16 @@ export BENTOML_DO_NOT_TRACK := true
 # binder/overrides.json holds the course's JupyterLab setting defaults (Binder's postBuild installs
 # the same file): no "get notified about official Jupyter news?" pop-up on a first launch.
 lab: $(VENV)/.installed
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) \
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(LAB_DIR)" --port=$(PORT) \
 		--LabApp.app_settings_dir="$(CURDIR)/binder" \
 		--LabApp.default_url=/lab/tree/notebooks/00_setup.ipynb $(LAB_ARGS)
 
-# The whole suite, what CI runs: the tests, every notebook, the docstring examples.
+# The whole suite, what CI runs: the tests, every notebook, the docstring examples, on JOBS
+# worker processes (pytest-xdist). --dist loadfile keeps each file in one worker: a notebook's
+# cells run in order in one kernel, and a module's shared server or fitted models are made once.
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest --nbval-lax --doctest-modules tests notebooks solutions prodml_workshop
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile \
+		--nbval-lax --doctest-modules tests notebooks solutions prodml_workshop
 
 # The unit tier, the loop while you work (meant to stay under a minute): no test that starts a
 # server, builds a venv or a Bento, executes notebooks or is marked slow (markers in
