@@ -64,14 +64,16 @@ def version(package):
 
 @pytest.fixture(scope="module")
 def logging_server(package, tmp_path_factory):
-    with serve(package, log_db=tmp_path_factory.mktemp("log") / "log.sqlite") as running:
+    with serve(
+        package, log_db=tmp_path_factory.mktemp("log") / "log.sqlite", timeout=120
+    ) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def refusing_server(package, tmp_path_factory):
     log_db = tmp_path_factory.mktemp("log") / "log.sqlite"
-    with serve(package, log_db=log_db, quality="refuse") as running:
+    with serve(package, log_db=log_db, quality="refuse", timeout=120) as running:
         yield running
 
 
