@@ -93,6 +93,7 @@ def compare_scoring(
     *,
     n_workers: tuple[int, ...] = (1, 2),
     memory_limit: str = "1GiB",
+    client: Any = None,
 ) -> pd.DataFrame:
     """Score the same files with a plain loop and with Dask clusters of several sizes.
 
@@ -104,12 +105,15 @@ def compare_scoring(
     ----------
     model_dir : str or pathlib.Path
         A model package.
-    parquet_dir : str or pathlib.Path
-        A folder of ``.parquet`` files.
+    parquet_dir : str, pathlib.Path or sequence of str
+        A folder of ``.parquet`` files, or the files' paths or URLs.
     n_workers : tuple of int, default=(1, 2)
-        The ``LocalCluster`` sizes to try, each started and closed in turn.
+        The cluster sizes to try: ``LocalCluster`` s started and closed in turn, or, with
+        ``client``, the first ``n`` workers of that cluster.
     memory_limit : str, default="1GiB"
-        Memory per worker.
+        Memory per worker of the ``LocalCluster`` s.
+    client : distributed.Client, default=None
+        Run on this client's cluster (left running) instead of starting clusters.
 
     Returns
     -------
@@ -119,15 +123,32 @@ def compare_scoring(
         ``same_predictions`` (identical to the loop's, row for row); see
         :func:`scoring_table`.
 
+    Raises
+    ------
+    ValueError
+        If ``client``'s cluster has fewer workers than a size of ``n_workers``.
+
     Examples
     --------
     >>> compare_scoring(model_dir, "data/penguins-1m")  # doctest: +SKIP
     """
     baseline = score_in_process(model_dir, parquet_dir)
-    runs = [
-        score_parquet(model_dir, parquet_dir, n_workers=n, memory_limit=memory_limit)
-        for n in n_workers
-    ]
+    if client is None:
+        runs = [
+            score_parquet(model_dir, parquet_dir, n_workers=n, memory_limit=memory_limit)
+            for n in n_workers
+        ]
+    else:
+        addresses = sorted(client.scheduler_info()["workers"])
+        if max(n_workers) > len(addresses):
+            raise ValueError(
+                f"The cluster has {len(addresses)} workers, fewer than the {max(n_workers)} "
+                "asked for in n_workers: start more workers or ask for fewer."
+            )
+        runs = [
+            score_parquet(model_dir, parquet_dir, client=client, workers=addresses[:n])
+            for n in n_workers
+        ]
     table = scoring_table(
         *runs,
         loop=baseline.predictions,
