@@ -1,4 +1,5 @@
-"""load_test(): Locust against a real server measures it, counts its errors, and always stops."""
+"""load_test(): Locust against a real server measures it, stage by stage, counts its errors,
+and always stops; plot_load_test() draws throughput and p99 by users."""
 
 import os
 import signal
@@ -7,11 +8,15 @@ import sys
 import textwrap
 import time
 
+import matplotlib
+import pandas as pd
 import psutil
 import pytest
 
-from prodml_workshop.scaling import load_test, penguin_payload, serve_bare
+from prodml_workshop.scaling import load_test, penguin_payload, plot_load_test, serve_bare
 from prodml_workshop.serving.ports import free_port
+
+matplotlib.use("Agg")
 
 
 @pytest.fixture(scope="module")
@@ -30,15 +35,37 @@ def _locusts(url):
 
 
 @pytest.mark.server
-def test_load_test_measures_throughput_and_ordered_latencies(server):
-    stats = load_test(server.url, users=4, duration=2, payload=penguin_payload(), warmup=0.5,
-                      progress=False)  # fmt: skip
-    [row] = stats.to_dict("records")
-    assert row["failures"] == 0, row["errors"]
-    assert row["requests"] > 0 and row["rps"] > 0
-    assert 0 < row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"]
-    assert row["users"] == 4 and row["duration_s"] == 2
+def test_load_test_measures_each_stage_its_throughput_latencies_and_server_cpu(server):
+    stats = load_test(server.url, users=(1, 4), duration=2, payload=penguin_payload(),
+                      warmup=0.5, server_pid=server._process.pid, progress=False)  # fmt: skip
+    assert stats["users"].tolist() == [1, 4] and (stats["duration_s"] == 2).all()
+    for row in stats.to_dict("records"):
+        assert row["failures"] == 0, row["errors"]
+        assert row["requests"] > 0 and row["rps"] > 0
+        assert 0 < row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"]
+        assert row["server_cpu_ms"] > 0  # the server's CPU time per request
+        assert row["measured_from"] < row["measured_to"]
+    # the stages follow each other, each measured after its warm-up
+    assert stats["measured_to"].iloc[0] <= stats["measured_from"].iloc[1] - 0.5
     assert not _locusts(server.url)  # the load generator did not outlive the call
+
+
+def test_load_test_refuses_stages_that_make_no_sense():
+    with pytest.raises(ValueError, match="whole numbers >= 1"):
+        load_test("http://127.0.0.1:1", users=(0, 4), duration=1)
+    with pytest.raises(ValueError, match="same users"):
+        load_test("http://127.0.0.1:1", users=(4, 4), duration=1)
+
+
+def test_plot_load_test_draws_throughput_and_p99_by_users_and_overlays_runs():
+    stats = pd.DataFrame({"users": [1, 8, 32], "rps": [60.0, 140.0, 300.0],
+                          "p99_ms": [20.0, 90.0, 170.0]})  # fmt: skip
+    axes = plot_load_test(stats, label="batched")
+    plot_load_test(stats.assign(rps=[60.0, 30.0, 35.0]), label="unbatched", axes=axes)
+    assert [ax.get_ylabel() for ax in axes] == ["requests per second", "p99 latency (ms)"]
+    assert [len(ax.get_lines()) for ax in axes] == [2, 2]
+    assert list(axes[0].get_lines()[1].get_ydata()) == [60.0, 30.0, 35.0]
+    assert [t.get_text() for t in axes[1].get_legend().get_texts()] == ["batched", "unbatched"]
 
 
 @pytest.mark.server
@@ -49,6 +76,7 @@ def test_load_test_counts_error_responses_as_failures(server):
     assert row["requests"] > 0
     assert row["failures"] == row["requests"]
     assert "HTTP 400" in row["errors"]
+    assert row["users"] == 2 and pd.isna(row["server_cpu_ms"])  # one stage; no server_pid
 
 
 @pytest.mark.server
