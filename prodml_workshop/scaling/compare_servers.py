@@ -6,11 +6,14 @@ configuration; :func:`add_run` adds a load test measured separately to that tabl
 :func:`requests_per_second` reads one configuration's throughput from it, and
 :func:`plot_servers` draws it.
 
-When adaptive batching helps. BentoML holds the requests that arrive together (up to
-``max_batch_size`` records, waiting at most what its latency model allows) and makes *one*
-model call for all of them. That pays when a call has a large fixed cost next to its cost per
-row, as a scikit-learn pipeline on one row has (a millisecond or more of checks and per-step
-dispatch) or a neural network on a GPU, *and* when there are concurrent requests to merge.
+When adaptive batching helps. An API batches only when declared
+``@bentoml.api(batchable=True)`` (BentoML's default is ``False``); the workshop's service
+declares it, and ``serve(batching=False)`` leaves it off. BentoML then holds the requests
+that arrive together (up to ``max_batch_size`` records, waiting at most what its latency
+model allows) and makes *one* model call for all of them. That pays when a call has a large
+fixed cost next to its cost per row, as a scikit-learn pipeline on one row has (a millisecond
+or more of checks and per-step dispatch) or a neural network on a GPU, *and* when there are
+concurrent requests to merge.
 It does not help (and adds a little waiting) when the call is cheap next to the HTTP and
 validation work around it (an ONNX graph or a linear model on a numeric array), when clients
 already send large batches, or when traffic is low: a lone sequential client never has
@@ -20,11 +23,11 @@ Workers. Each worker is a process with its own copy of the model, so workers use
 cores; they cannot use cores the machine lacks. On a 2-core laptop the load generator needs
 one of them, so a second worker mostly competes with it. In production the same idea scales
 out: on Kubernetes a Deployment runs N replicas (pods, each with its own workers) behind a
-Service that spreads the requests, and a HorizontalPodAutoscaler adds replicas when CPU or
-request concurrency climbs; on BentoCloud the ``workers`` setting applies per replica and
-replicas are added or removed by the platform's autoscaler (``scaling`` min/max replicas,
-``traffic.concurrency`` as the target). Neither is run here; both multiply the single-machine
-numbers measured here, minus the load balancer's cost.
+Service that spreads the requests, and a HorizontalPodAutoscaler adds replicas when CPU use
+climbs (out of the box), or request concurrency (a custom metric: it needs a custom-metrics
+adapter, e.g. Prometheus Adapter, or KEDA); on BentoCloud the ``workers`` setting applies per
+replica and the platform's autoscaler adds or removes replicas. Neither is run here; both
+multiply the single-machine numbers measured here, minus the load balancer's cost.
 """
 
 from __future__ import annotations
@@ -90,6 +93,7 @@ def compare_servers(
     payload: Any = None,
     warmup: float = 1.0,
     progress: bool = True,
+    log_dir: str | Path | None = None,
 ) -> pd.DataFrame:
     """Load-test the model service in each configuration, and the bare app, under one load.
 
@@ -117,6 +121,11 @@ def compare_servers(
         Seconds at the start of each test left out of the throughput and latencies.
     progress : bool, default=True
         Show each load test's progress bar.
+    log_dir : str or pathlib.Path, default=None
+        Keep each service's prediction log in this folder, as
+        ``log-<workers>-<batching>.sqlite`` (read them with
+        :func:`~prodml_workshop.serving.read_log`); in a temporary folder, deleted, when
+        ``None``.
 
     Returns
     -------
@@ -144,14 +153,16 @@ def compare_servers(
                "progress": progress}  # fmt: skip
     bare_workers = tuple(workers if bare is True else bare or ())
     rows = []
-    with tempfile.TemporaryDirectory(prefix="prodml-compare-") as folder:
+    with tempfile.TemporaryDirectory(prefix="prodml-compare-") as temporary:
+        folder = Path(log_dir or temporary)
+        folder.mkdir(parents=True, exist_ok=True)
         for n_workers in dict.fromkeys([*workers, *bare_workers]):
             if n_workers in bare_workers:
                 with serve_bare(model_dir, workers=n_workers) as server:
                     stats = load_test(server.url, **options)
                 rows.append(_labelled(stats, BARE_APP, n_workers, None))
             for batched in batching if n_workers in workers else ():
-                log_db = Path(folder) / f"log-{n_workers}-{batched}.sqlite"
+                log_db = folder / f"log-{n_workers}-{batched}.sqlite"
                 with serve(model_dir, workers=n_workers, batching=batched, log_db=log_db) as server:
                     stats = load_test(server.url, **options)
                 rows.append(_labelled(stats, SERVICE, n_workers, batched))
