@@ -10,6 +10,7 @@ import json
 import math
 import textwrap
 import time
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -40,13 +41,14 @@ def test_field_notes_are_not_the_models_input():
     assert notes["body_mass_kg"].max() < 10  # kilograms
 
 
-def test_fake_log_reads_like_a_served_one(tmp_path):
-    log = read_log(ex.write_fake_log(tmp_path / "log.sqlite", np.random.default_rng(0)))
+def test_slo_log_reads_like_a_served_one(tmp_path):
+    rng = np.random.default_rng(0)
+    path = ex.write_slo_log(tmp_path / "log.sqlite", rng, {"v1": (10.0, 1.0), "v2": (20.0, 2.0)})
+    log = read_log(path)
     assert set(log["endpoint"]) == {"predict", "predict_proba"}
-    predicted = log.loc[log["endpoint"] == "predict", "outputs"]
-    assert set(predicted) <= {"Adelie", "Chinstrap", "Gentoo"}
-    assert all(set(pd) == {"Adelie", "Chinstrap", "Gentoo"} for pd in log.loc[
-        log["endpoint"] == "predict_proba", "outputs"])  # fmt: skip
+    assert set(log["model_version"]) == {"v1", "v2"}
+    assert log.groupby("request_id")["latency_ms"].nunique().max() == 1  # one per request
+    assert log.groupby("request_id").size().max() == 20
     assert list(log["inputs"].iloc[0]) == PENGUIN_FEATURES
 
 
@@ -267,6 +269,19 @@ def test_q3_explains_what_is_wrong_with_the_service(tmp_path, square, message):
     assert message in result.message, result.message
 
 
+@pytest.mark.parametrize("number", [3])
+def test_q3_says_so_when_given_the_code_instead_of_its_path(number):
+    result = _question(number, service_file=_SERVICE.format(square=_RIGHT)).evaluate()
+    assert result.status is Status.FAIL and "not its content" in result.message
+    result = _question(number, service_file=3).evaluate()
+    assert result.status is Status.FAIL and "path of the file" in result.message
+
+
+def test_q2_says_so_when_given_a_file_name():
+    result = _question(2, payload="payload.json").evaluate()
+    assert result.status is Status.FAIL and "not the path of a file" in result.message
+
+
 def test_q3_missing_file_is_incorrect_and_stub_not_attempted(tmp_path):
     result = _question(3, service_file=tmp_path / "nowhere.py").evaluate()
     assert result.status is Status.FAIL and "run the %%writefile cell" in result.message
@@ -275,52 +290,100 @@ def test_q3_missing_file_is_incorrect_and_stub_not_attempted(tmp_path):
     assert result.status is Status.NOT_ATTEMPTED, result.message
 
 
-# --- q4: read the prediction log ------------------------------------------------------------
+# --- q4: the latency objective per version ------------------------------------------------
+
+# Each check already holds one log per wrong method, built so that the method errs on it.
+RUNS = 8
 
 
-def _count(log):
-    return log.loc[log["endpoint"] == "predict", "outputs"].value_counts().to_dict()
+def _always(status, number, runs=RUNS, **answers):
+    question = _question(number, **answers)
+    found = Counter(question.evaluate().status for _ in range(runs))
+    assert found == Counter({status: runs}), found
+
+
+def _slo(log, slo_ms):
+    requests_only = log.drop_duplicates("request_id")
+    p95 = requests_only.groupby("model_version")["latency_ms"].quantile(0.95)
+    return set(p95[p95 > slo_ms].index)
+
+
+def _slo_numpy(log, slo_ms):
+    breaking = set()
+    for version, rows in log.groupby("model_version"):
+        per_request = rows.groupby("request_id")["latency_ms"].first()
+        if np.percentile(per_request, 95) > slo_ms:
+            breaking.add(version)
+    return breaking
 
 
 @pytest.mark.parametrize(
     "answer",
     [
-        _count,
-        lambda log: log.loc[log["endpoint"] == "predict", "outputs"].value_counts(),
-        lambda log: {
-            s: int((log[log.endpoint == "predict"].outputs == s).sum())
-            for s in ("Adelie", "Chinstrap", "Gentoo")
+        _slo,
+        _slo_numpy,
+        lambda log, slo_ms: {
+            v for v, lat in log.groupby("request_id").first().groupby("model_version")["latency_ms"]
+            if lat.quantile(0.95, interpolation="higher") > slo_ms
         },
+        lambda log, slo_ms: frozenset(_slo(log, slo_ms)),
     ],
-)
-def test_q4_accepts_any_correct_count(answer):
-    result = _question(4, count_predictions=answer).evaluate()
-    assert result.status is Status.PASS, result.message
+)  # fmt: skip
+def test_q4_accepts_the_request_percentile_written_any_way(answer):
+    _always(Status.PASS, 4, versions_breaking_slo=answer)
+
+
+def _by_rows(log, slo_ms):
+    p95 = log.groupby("model_version")["latency_ms"].quantile(0.95)
+    return set(p95[p95 > slo_ms].index)
+
+
+def _by_mean(log, slo_ms):
+    mean = log.drop_duplicates("request_id").groupby("model_version")["latency_ms"].mean()
+    return set(mean[mean > slo_ms].index)
+
+
+def _by_max(log, slo_ms):
+    worst = log.groupby("model_version")["latency_ms"].max()
+    return set(worst[worst > slo_ms].index)
+
+
+def _pooled(log, slo_ms):
+    if log.drop_duplicates("request_id")["latency_ms"].quantile(0.95) > slo_ms:
+        return set(log["model_version"])
+    return set()
 
 
 @pytest.mark.parametrize(
-    ("answer", "message"),
+    ("answer", "says"),
     [
-        (lambda log: log["outputs"].value_counts().to_dict(), "unhashable type"),
-        (lambda log: log.loc[log["endpoint"] == "predict", "outputs"].tolist(), "return a dict"),
-        (lambda log: {"Adelie": len(log)}, "wrong keys"),
-        (
-            lambda log: log.groupby("request_id").size().to_dict(),
-            "wrong keys",
-        ),
+        (_by_rows, "over log rows"),
+        (_by_mean, "the mean"),
+        (_by_max, "gives the verdict of"),  # which may coincide with another method's
+        (_pooled, "gives the verdict of"),
+        (lambda log, slo_ms: sorted(_slo(log, slo_ms)), "should be a set"),
+        (lambda log, slo_ms: set(), ""),
     ],
 )
-def test_q4_explains_a_wrong_count(answer, message):
-    result = _question(4, count_predictions=answer).evaluate()
-    assert result.status is Status.FAIL
-    assert message in result.message, result.message
+def test_q4_refuses_the_wrong_percentile_every_time(answer, says):
+    _always(Status.FAIL, 4, versions_breaking_slo=answer)
+    result = _question(4, versions_breaking_slo=answer).evaluate()
+    assert says in result.message and len(result.message) < 300, result.message
+
+
+def test_q4_refuses_an_answer_that_drops_rows_in_place():
+    def in_place(log, slo_ms):
+        log.drop_duplicates("request_id", inplace=True)
+        return _slo(log, slo_ms)
+
+    _always(Status.FAIL, 4, 3, versions_breaking_slo=in_place)
 
 
 def test_q4_stub_is_not_attempted():
-    def stub(log):
+    def stub(log, slo_ms):
         raise NotImplementedError("your code here")
 
-    assert _question(4, count_predictions=stub).evaluate().status is Status.NOT_ATTEMPTED
+    assert _question(4, versions_breaking_slo=stub).evaluate().status is Status.NOT_ATTEMPTED
 
 
 # --- q5: think about it ---------------------------------------------------------------------
@@ -329,4 +392,4 @@ def test_q4_stub_is_not_attempted():
 def test_q5_wants_a_sentence():
     assert _question(5, log_columns_for=PLACEHOLDER).evaluate().status is Status.NOT_ATTEMPTED
     answer = "The request id finds a user's prediction; the version says which model made it."
-    assert _question(5, log_columns_for=answer).evaluate().status is Status.PASS
+    assert _question(5, log_columns_for=answer).evaluate().status is Status.REVIEW

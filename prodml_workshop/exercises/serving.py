@@ -12,7 +12,8 @@ server starts one itself, for the time of that check only, and always stops it:
 
 Before starting anything, both try the answer cheaply, so a blank costs no server start. The
 other checks need no server: q2 validates the request body with the service's own validation
-types, q4 runs the student's function on prediction logs written for the check.
+types, q4 (:mod:`.serving_log`) runs the student's function on prediction logs written for the
+check.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import functools
 import json
 import math
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -30,7 +31,6 @@ import pandas as pd
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.exercises.core import (
-    FunctionQuestion,
     Incorrect,
     NotAttempted,
     Question,
@@ -39,6 +39,7 @@ from prodml_workshop.exercises.core import (
     assert_close,
 )
 from prodml_workshop.exercises.packaging import fresh_penguins
+from prodml_workshop.exercises.serving_log import SloQuestion, write_slo_log
 from prodml_workshop.exercises.student_service import (
     check_square,
     serve_service_file,
@@ -46,14 +47,14 @@ from prodml_workshop.exercises.student_service import (
 )
 from prodml_workshop.packaging import save_model
 from prodml_workshop.penguin_model import penguin_pipeline
-from prodml_workshop.serving import PredictionLog, ServerStartError, serve, to_records
+from prodml_workshop.serving import ServerStartError, serve, to_records
 
 __all__ = [
     "bind",
     "field_notes",
     "serve_service_file",
     "served_penguin_schema",
-    "write_fake_log",
+    "write_slo_log",
 ]
 
 _SPECIES = ("Adelie", "Chinstrap", "Gentoo")
@@ -111,45 +112,6 @@ def served_penguin_schema() -> dict[str, Any]:
     from prodml_workshop.packaging.schema import input_schema
 
     return {"input_schema": input_schema(load_penguins()[PENGUIN_FEATURES].head())}
-
-
-def write_fake_log(
-    path: str | Path, rng: np.random.Generator | None = None, *, n_requests: int = 12
-) -> Path:
-    """Write a prediction log as the service would, with made-up requests.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        The SQLite file to create (it must not exist yet).
-    rng : numpy.random.Generator, default=None
-        Source of randomness; a new unseeded one by default.
-    n_requests : int, default=12
-        Number of requests, each of 1 to 5 penguins, to ``/predict`` or ``/predict_proba``.
-
-    Returns
-    -------
-    pathlib.Path
-        The log, to read with :func:`~prodml_workshop.serving.read_log`.
-    """
-    rng = np.random.default_rng() if rng is None else rng
-    log = PredictionLog(path)
-    version = f"skops-{rng.bytes(6).hex()}"
-    try:
-        for i in range(n_requests):
-            rows = fresh_penguins(int(rng.integers(1, 6)), rng)
-            endpoint = "predict" if rng.random() < 0.6 else "predict_proba"
-            entries = []
-            for record in to_records(rows):
-                if endpoint == "predict":
-                    output: Any = str(rng.choice(_SPECIES, p=[0.5, 0.2, 0.3]))
-                else:
-                    output = dict(zip(_SPECIES, rng.dirichlet([1, 1, 1]).tolist(), strict=True))
-                entries.append((f"request-{i}", record, output))
-            log.append(endpoint, version, entries, latency_ms=float(rng.uniform(0.5, 5)))
-    finally:
-        log.close()
-    return Path(path)
 
 
 # --- q1: call the service over HTTP --------------------------------------------------------
@@ -268,6 +230,13 @@ class FieldNotesPayload(Question):
     def _check(self, payload: Any) -> None:
         if isinstance(payload, bytes):
             payload = payload.decode()
+        if isinstance(payload, Path) or (
+            isinstance(payload, str) and payload.strip().endswith(".json") and "{" not in payload
+        ):
+            raise Incorrect(
+                "`payload` looks like a file name: put the JSON text itself in it "
+                "(`json.dumps(body)`), not the path of a file."
+            )
         if isinstance(payload, Mapping):
             try:
                 payload = json.dumps(payload, allow_nan=False)
@@ -354,53 +323,6 @@ class SquareEndpoint(Question):
                 )
 
 
-# --- q4: read the prediction log ------------------------------------------------------------
-
-
-class CountPredictions(FunctionQuestion):
-    """Count, in a prediction log, how many times ``/predict`` answered each species."""
-
-    variables = ("count_predictions",)
-    hints = (
-        "The log has one row per prediction; `log['endpoint']` says which API served it.",
-        "Keep the rows of `/predict` only: the outputs of `/predict_proba` are dicts of "
-        "probabilities, not species.",
-        "`log.loc[log['endpoint'] == 'predict', 'outputs'].value_counts()` counts each species; "
-        "`.to_dict()` makes it a dict.",
-    )
-
-    def cases(self) -> Iterable[tuple]:
-        from prodml_workshop.serving import read_log
-
-        rng = np.random.default_rng()  # new logs at every check
-        with tempfile.TemporaryDirectory(prefix="prodml-q4-") as tmp:
-            logs = [
-                write_fake_log(Path(tmp) / "a.sqlite", rng, n_requests=int(rng.integers(8, 20))),
-                write_fake_log(Path(tmp) / "b.sqlite", rng, n_requests=int(rng.integers(20, 40))),
-            ]
-            frames = [read_log(log) for log in logs]
-        yield (frames[0],)
-        yield (frames[1],)
-        yield (frames[1][frames[1]["endpoint"] == "predict_proba"].reset_index(drop=True),)
-
-    def reference(self, log: pd.DataFrame) -> dict[str, int]:
-        served = log.loc[log["endpoint"] == "predict", "outputs"]
-        return {str(k): int(v) for k, v in served.value_counts().items()}
-
-    def compare(self, actual: Any, expected: Any, what: str) -> None:
-        if isinstance(actual, pd.Series):
-            actual = actual.to_dict()
-        if not isinstance(actual, Mapping):
-            raise Incorrect(f"{what} returned {type(actual).__name__}; return a dict.")
-        # A species never predicted may be left out or counted as 0.
-        counts = {str(k): v for k, v in actual.items() if not (_is_int(v) and v == 0)}
-        assert_close(counts, expected, what=what)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
-
-
 class WhatTheLogIsFor(ThoughtQuestion):
     """What do the request id and the model version in each log row let you do?"""
 
@@ -409,6 +331,6 @@ class WhatTheLogIsFor(ThoughtQuestion):
 
 _QUESTIONS = QuestionSet(
     "02_serving",
-    [PredictOverHttp, FieldNotesPayload, SquareEndpoint, CountPredictions, WhatTheLogIsFor],
+    [PredictOverHttp, FieldNotesPayload, SquareEndpoint, SloQuestion, WhatTheLogIsFor],
 )
 bind = _QUESTIONS.bind

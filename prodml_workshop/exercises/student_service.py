@@ -98,6 +98,15 @@ def serve_student_service(service_file: Any) -> Iterator[str]:
     Incorrect
         If there is no such file or ``bentoml serve`` cannot serve it.
     """
+    if isinstance(service_file, str) and ("\n" in service_file or len(service_file) > 255):
+        raise Incorrect(
+            "`service_file` holds the code itself: put the path of the file in it (the file "
+            "the %%writefile cell writes), not its content."
+        )
+    if not isinstance(service_file, str | Path):
+        raise Incorrect(
+            f"`service_file` should be the path of the file, got {type(service_file).__name__}."
+        )
     path = Path(service_file)
     if not path.is_file():
         raise Incorrect(f"there is no file at {str(path)!r}: run the %%writefile cell.")
