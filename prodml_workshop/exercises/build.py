@@ -16,12 +16,20 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["BEGIN", "END", "BuildError", "build", "split_solutions"]
+__all__ = [
+    "BEGIN",
+    "CHECK_CALL",
+    "END",
+    "BuildError",
+    "build",
+    "question_of_cell",
+    "split_solutions",
+]
 
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
 
-_CHECK = re.compile(r"\b(q\d+)\.check\(\)")
+CHECK_CALL = re.compile(r"\b(q\d+)\.check\(\)")
 _ASSIGN = re.compile(r"^([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s*=(?!=)")
 SOLUTIONS_DATA = Path(__file__).parent / "solutions"
 
@@ -98,6 +106,26 @@ def split_solutions(source: str) -> tuple[str, list[str]]:
     return "\n".join(out), blocks
 
 
+def question_of_cell(nb: nbformat.NotebookNode, index: int) -> str | None:
+    """The question whose answer cell ``index`` holds: the first ``qN.check()`` at or after it.
+
+    The rule of the build, also used by the grader to tell which question a broken cell costs.
+
+    Examples
+    --------
+    >>> nb = nbformat.v4.new_notebook()
+    >>> nb.cells = [nbformat.v4.new_code_cell(s) for s in ("x = 1", "q1.check()", "q2.check()")]
+    >>> question_of_cell(nb, 0), question_of_cell(nb, 2)
+    ('q1', 'q2')
+    """
+    for cell in nb.cells[index:]:
+        if cell.cell_type == "code":
+            found = CHECK_CALL.findall(cell.source)
+            if found:
+                return found[0]
+    return None
+
+
 def _build_one(solution: Path) -> tuple[nbformat.NotebookNode, dict[str, str]]:
     nb = nbformat.read(solution, as_version=4)
     answers: dict[str, list[str]] = {}
@@ -109,7 +137,7 @@ def _build_one(solution: Path) -> tuple[nbformat.NotebookNode, dict[str, str]]:
         pending.extend(blocks)
         cell.source = exercise
         cell.outputs, cell.execution_count = [], None
-        for label in _CHECK.findall(exercise):
+        for label in CHECK_CALL.findall(exercise):
             if pending:
                 answers.setdefault(label, []).extend(pending)
                 pending = []

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
@@ -25,6 +24,7 @@ import psutil
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+from prodml_workshop.exercises.build import CHECK_CALL, question_of_cell
 from prodml_workshop.exercises.core import TIME_LIMIT_ENV
 from prodml_workshop.exercises.gradebook import (
     GradeRow,
@@ -53,7 +53,6 @@ __all__ = [
 NOTEBOOK_PEAK_MB = 1200
 
 _MARK = "PRODML_GRADE_REPORT:"
-_CHECK = re.compile(r"\b(q\d+)\.check\(\)")
 _SYNTAX = {"SyntaxError", "IndentationError", "TabError"}
 
 
@@ -73,22 +72,12 @@ def _label_key(label: str) -> tuple[int, str]:
     return (int(label[1:]), label) if label[1:].isdigit() else (-1, label)
 
 
-def _question_of_cell(nb: nbformat.NotebookNode, index: int) -> str | None:
-    """The question an answer cell belongs to: the first ``qN.check()`` at or after it."""
-    for cell in nb.cells[index:]:
-        if cell.cell_type == "code":
-            found = _CHECK.findall(cell.source)
-            if found:
-                return found[0]
-    return None
-
-
 def _syntax_errors(nb: nbformat.NotebookNode, ran: int) -> dict[str, str]:
     errors: dict[str, str] = {}
     for index, cell in enumerate(nb.cells[:ran]):
         for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
             if output.get("output_type") == "error" and output.get("ename") in _SYNTAX:
-                label = _question_of_cell(nb, index)
+                label = question_of_cell(nb, index)
                 if label and label not in errors:
                     errors[label] = clip(
                         f"Incorrect: syntax error in your answer (cell {index + 1}): "
@@ -227,7 +216,7 @@ def grade_notebook(
     labels = (
         set(verdicts)
         | bound
-        | {q for c in nb.cells if c.cell_type == "code" for q in _CHECK.findall(c.source)}
+        | {q for c in nb.cells if c.cell_type == "code" for q in CHECK_CALL.findall(c.source)}
     )
     if final is None and not stop:
         stop = "the grader could not read the notebook's report"
