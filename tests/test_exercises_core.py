@@ -30,7 +30,7 @@ from prodml_workshop.exercises.core import (
     call_answer,
     report,
 )
-from prodml_workshop.serving import WatchedServer
+from prodml_workshop.serving import WatchedServer, serve
 
 
 class Answer(ValueQuestion):
@@ -466,3 +466,31 @@ def test_two_notebooks_keep_their_own_questions():
     QuestionSet("x", [Answer]).bind(second)
     assert report(first)[0]["status"] == "pass" and report(second)[0]["status"] == "fail"
     assert report(first, skip={"q1"}) == []
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_a_model_server_the_answer_leaves_running_is_stopped_after_the_check(
+    course_package, tmp_path, bentoml_processes, assert_stopped
+):
+    servers = []
+
+    class Serves(FunctionQuestion):
+        variables = ("f",)
+        time_limit = 180
+
+        def cases(self):
+            yield (1,)
+
+        def reference(self, x):
+            return x
+
+    def leaves_a_server_running(x):
+        servers.append(serve(course_package, log_db=tmp_path / "log.sqlite", timeout=150))
+        return x
+
+    (q1,) = QuestionSet("x", [Serves]).bind({"f": leaves_a_server_running})
+    assert q1.evaluate().status is Status.PASS
+    (server,) = servers
+    assert not server.running
+    assert_stopped(bentoml_processes(), server.port)
