@@ -10,7 +10,8 @@ and for :func:`retrain`. A challenger passes :func:`promotion_gate` before it re
 champion; :func:`deploy` serves a package (alone, or with a second one in shadow or canary),
 one server at a time, refusing a package that fails its technical-drift check, and records
 it in the :class:`Registry` (BentoML's model store and a history of deployments);
-:func:`rollback` returns to the previous version in one call.
+:func:`rollback` returns to the previous version in one call, and :func:`measure_switchover`
+shows, from a client, which version answered while it did.
 
 :func:`to_fahrenheit` is the controlled drift of ``notebooks/05_production.ipynb``: from a
 known day on, the weather feed sends its temperatures in degrees Fahrenheit.
@@ -20,7 +21,7 @@ their history), :mod:`.deployment` (one server at a time, rollback), :mod:`.traf
 replay), :mod:`.request_days` (the day each logged request belongs to),
 :mod:`.monitoring_job` (windows, reference, alert rules) and :mod:`.alerts`,
 :mod:`.feedback` (labels back, versions compared, retraining), :mod:`.promotion` (the gate)
-and :mod:`.plot` (the picture).
+the client's view of a switch (:mod:`.switchover`) and :mod:`.plot` (the picture).
 
 Examples
 --------
@@ -40,6 +41,7 @@ from .monitoring_job import MonitoringJob, UnwatchedVersionError, seasonal_refer
 from .plot import plot_production
 from .promotion import GateDecision, promotion_gate
 from .registry import Registry, RegistryError
+from .switchover import Switchover, measure_switchover
 from .traffic import ReplayResult, replay
 
 __all__ = [
@@ -52,11 +54,13 @@ __all__ = [
     "Registry",
     "RegistryError",
     "ReplayResult",
+    "Switchover",
     "UnwatchedVersionError",
     "compare_versions",
     "current_server",
     "deploy",
     "labelled_log",
+    "measure_switchover",
     "plot_production",
     "promotion_gate",
     "replay",

@@ -16,6 +16,7 @@ from typing import Any
 
 from prodml_workshop.monitoring import technical_drift
 from prodml_workshop.serving import ModelServer, serve
+from prodml_workshop.serving.rollout import rollout_env
 
 from .registry import Registry
 
@@ -59,7 +60,7 @@ def deploy(
     reason: str = "",
     shadow: str | Path | None = None,
     canary: str | Path | None = None,
-    canary_share: float = 0.1,
+    canary_share: float | None = None,
     **serve_options: Any,
 ) -> ModelServer:
     """Serve a model package in place of the one deployed before: one server at a time.
@@ -91,8 +92,8 @@ def deploy(
     canary : str or pathlib.Path, default=None
         A second package that answers ``canary_share`` of the requests, chosen by a hash of
         the request id.
-    canary_share : float, default=0.1
-        The canary's share of requests, 0 to 1.
+    canary_share : float, default=None
+        The canary's share of requests, 0 to 1 (required with ``canary``).
     **serve_options
         Passed to :func:`~prodml_workshop.serving.serve` (``workers``, ``timeout``...).
 
@@ -104,8 +105,10 @@ def deploy(
     Raises
     ------
     DeploymentError
-        If a package fails its technical-drift check, or both ``shadow`` and ``canary`` are
-        given; the running server is left alone.
+        If a package fails its technical-drift check; the running server is left alone.
+    RolloutConfigError
+        If ``shadow``, ``canary`` and ``canary_share`` do not go together (both a shadow
+        and a canary, a canary without its share...); the running server is left alone.
     ServerStartError
         If the new server does not start (the old one is already stopped).
 
@@ -116,22 +119,24 @@ def deploy(
     'weather-v2'
     """
     global _current
-    if shadow is not None and canary is not None:
-        raise DeploymentError("Deploy a second package as shadow or as canary, not both.")
+    rollout_env(serve_options.get("quality", "log"), shadow, canary, canary_share)  # checks
     second = shadow if shadow is not None else canary
     if check:
         for each in (package, second):
             if each is not None:
                 _check(each)
-    if shadow is not None:
-        serve_options["shadow_dir"] = shadow
-    if canary is not None:
-        serve_options.update(canary_dir=canary, canary_share=canary_share)
     running = current_server()
     if running is not None and "port" not in serve_options:
         serve_options["port"] = running.port  # the service keeps its URL
     undeploy()
-    _current = serve(package, log_db=log_db, **serve_options)
+    _current = serve(
+        package,
+        log_db=log_db,
+        shadow=shadow,
+        canary=canary,
+        canary_share=canary_share,
+        **serve_options,
+    )
     if registry is not None:
         event = "promoted" if second is None else ("shadow" if shadow is not None else "canary")
         share = canary_share if canary is not None else None

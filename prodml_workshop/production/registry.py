@@ -142,7 +142,11 @@ class Registry:
         RegistryError
             If the version was never registered, or its folder now holds another version.
         """
-        folders = [e["package"] for e in self._events() if e["version"] == version]
+        folders = [
+            e["package"]
+            for e in self._events()
+            if e["event"] == "registered" and e["version"] == version
+        ]
         if not folders:
             raise RegistryError(
                 f"{version!r} is not registered in {self.name!r}; register its package first."
