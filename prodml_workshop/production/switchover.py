@@ -41,7 +41,7 @@ class Switchover:
     ...                         "model_version": ["a", "a", None, "b"]})
     >>> switch = Switchover(answers, call_seconds=1.0, old="a", new="b")
     >>> switch.old_after_call, switch.first_new, switch.without_answer
-    (0.2, 0.9, 0.4)
+    (0.2, 0.9, 0.7)
     """
 
     answers: pd.DataFrame
