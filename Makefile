@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8888
 LAB_ARGS ?=
+# The folder `make lab` serves (tests/test_browser.py serves a copy of the notebooks).
 LAB_DIR ?= $(CURDIR)
 # Worker processes for `make test` and `make test-fast`: one per core of a 2-core machine (each
 # worker of `make test` may hold a notebook kernel and a model server, ~1.5 GB at most).
@@ -37,8 +38,8 @@ test: $(VENV)/.installed
 # server, builds a venv or a Bento, executes notebooks or is marked slow (markers in
 # pyproject.toml); the docstring examples included.
 test-fast: $(VENV)/.installed
-	$(BIN)/python -m pytest -m "not (slow or server or build or notebook)" --doctest-modules \
-		tests prodml_workshop
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile \
+		-m "not (slow or server or build or notebook)" --doctest-modules tests prodml_workshop
 
 exercises: $(VENV)/.installed
 	$(BIN)/python -m prodml_workshop.exercises build
