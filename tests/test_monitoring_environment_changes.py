@@ -43,6 +43,7 @@ def test_caught_warnings_does_not_leak_its_filter():
     assert warnings.filters == before
 
 
+@pytest.mark.slow  # a second Python process
 def test_technical_drift_without_a_program_the_model_does_not_need_is_clean(
     tmp_path, regression_data
 ):

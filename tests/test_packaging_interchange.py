@@ -37,6 +37,7 @@ def frame():
     return X, y
 
 
+@pytest.mark.slow  # a second Python process
 def test_score_onnx_elsewhere_scores_a_regressor_on_numpy_without_its_libraries(tmp_path):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 3)).astype(np.float32)
@@ -51,6 +52,7 @@ def test_score_onnx_elsewhere_scores_a_regressor_on_numpy_without_its_libraries(
     assert result.onnxruntime_version
 
 
+@pytest.mark.slow  # a second Python process
 def test_onnx_feeds_feed_a_package_with_spaces_text_and_missing_values(tmp_path, frame):
     X, y = frame
     model = make_pipeline(
@@ -86,6 +88,7 @@ def test_onnx_feeds_refuses_a_package_of_another_format(tmp_path, frame):
         onnx_feeds(package, numeric)
 
 
+@pytest.mark.slow  # a second Python process
 def test_score_onnx_elsewhere_reports_a_missing_or_broken_graph(tmp_path):
     with pytest.raises(FileNotFoundError, match="No ONNX file"):
         score_onnx_elsewhere(tmp_path / "absent.onnx", {})

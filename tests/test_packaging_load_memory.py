@@ -16,6 +16,8 @@ from prodml_workshop.packaging.load_memory import (
     weights_memory,
 )
 
+pytestmark = pytest.mark.slow  # every test loads files in fresh Python processes
+
 
 def test_joblib_memory_mapping_maps_instead_of_copying(tmp_path):
     arrays = {"embedding": np.random.default_rng(0).normal(size=(2000, 1000))}  # 16 MB
