@@ -38,8 +38,8 @@ test: $(VENV)/.installed
 # server, builds a venv or a Bento, executes notebooks or is marked slow (markers in
 # pyproject.toml); the docstring examples included.
 test-fast: $(VENV)/.installed
-	$(BIN)/python -m pytest -m "not (slow or server or build or notebook)" --doctest-modules \
-		tests prodml_workshop
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile \
+		-m "not (slow or server or build or notebook)" --doctest-modules tests prodml_workshop
 
 exercises: $(VENV)/.installed
 	$(BIN)/python -m prodml_workshop.exercises build

@@ -1,9 +1,11 @@
 """serve(): a real server starts, answers, and leaves no process or port behind."""
 
+import contextlib
 import subprocess
 import sys
 import textwrap
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
@@ -92,10 +94,15 @@ def _predict_requests_counted(url):
 
 def test_two_servers_at_once_keep_their_metrics_apart(course_package, tmp_path, penguin_inputs):
     record = to_records(penguin_inputs.head(1))
-    with (
-        serve(course_package, log_db=tmp_path / "a.db") as first,
-        serve(course_package, log_db=tmp_path / "b.db") as second,
-    ):
+    # Both start at the same time (serve() blocks until its server is ready); whichever
+    # started is stopped, also when the other failed.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        starting = [pool.submit(serve, course_package, log_db=tmp_path / f"{n}.db") for n in "ab"]
+    with contextlib.ExitStack() as started:
+        for start in starting:
+            if start.exception() is None:
+                started.enter_context(start.result())
+        first, second = (start.result() for start in starting)  # a failed start raises here
         for _ in range(3):
             requests.post(f"{first.url}/predict", json={"records": record}, timeout=30)
         requests.post(f"{second.url}/predict", json={"records": record}, timeout=30)
