@@ -5,8 +5,8 @@ examples in BentoML's repository drive their services with it (e.g.
 ``examples/fraud_detection/benchmark``: ``locust -H http://0.0.0.0:3000 -u 200 -r 10``).
 :func:`load_test` raises the load in stages (say 1, 8, then 32 concurrent users) and returns
 one row per stage; :func:`plot_load_test` draws throughput and p99 latency by users. Given the
-server's process id, it also measures the server's CPU time per request, which unlike the
-throughput does not depend on how much of the machine other programs take.
+server's process id, it also measures the server's CPU time per request, which depends much
+less than the throughput on how much of the machine other programs take.
 
 Locust is run as ``python -m locust -f locustfile.py --headless ...`` (see :mod:`.locustfile`)
 and never
