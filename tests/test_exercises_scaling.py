@@ -7,6 +7,7 @@ seconds; the others need no server.
 from __future__ import annotations
 
 import textwrap
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -40,29 +41,102 @@ def test_made_up_curves_are_shuffled_and_decreasing_at_first():
     assert ordered["us_per_row"].iloc[0] > 10 * ordered["us_per_row"].min()
 
 
+RUNS = 20
+
+
+def _always(status, number, runs=RUNS, **answers):
+    question = _question(number, **answers)
+    found = Counter(question.evaluate().status for _ in range(runs))
+    assert found == Counter({status: runs}), found
+
+
+def _message(number, **answers):
+    result = _question(number, **answers).evaluate()
+    assert result.status is Status.FAIL and len(result.message) < 300, result
+    return result.message
+
+
 def _smallest_batch_within(curve, factor):
     best = curve["us_per_row"].min()
     return curve.loc[curve["us_per_row"] <= factor * best, "batch_size"].min()  # numpy int
 
 
-def test_q1_accepts_the_smallest_batch_within_the_factor():
-    result = _question(1, smallest_batch_within=_smallest_batch_within).evaluate()
-    assert result.status is Status.PASS, result.message
+def _by_ratio(curve, factor):
+    ratio = curve["us_per_row"] / curve["us_per_row"].min()
+    return int(sorted(curve["batch_size"][ratio <= factor])[0])
 
 
-def test_q1_refuses_an_answer_that_takes_the_largest_batch_as_the_best():
-    def assumes_sorted(curve, factor):
-        curve = curve.sort_values("batch_size")
-        best = curve["us_per_row"].iloc[-1]
-        return int(curve.loc[curve["us_per_row"] <= factor * best, "batch_size"].min())
+def _walk_up(curve, factor):
+    ordered = curve.sort_values("batch_size")
+    best = ordered["us_per_row"].min()
+    for size, cost in zip(ordered["batch_size"], ordered["us_per_row"], strict=True):
+        if cost <= factor * best:
+            return float(size)  # a whole float is accepted
+    return None
 
-    def largest(curve, factor):
-        return int(curve["batch_size"].max())
 
-    for answer in (assumes_sorted, largest):
-        result = _question(1, smallest_batch_within=answer).evaluate()
-        assert result.status is Status.FAIL, answer
-        assert "expected" in result.message
+@pytest.mark.parametrize("answer", [_smallest_batch_within, _by_ratio, _walk_up])
+def test_q1_accepts_the_smallest_batch_within_the_factor(answer):
+    _always(Status.PASS, 1, smallest_batch_within=answer)
+
+
+def _assumes_sorted(curve, factor):
+    curve = curve.sort_values("batch_size")
+    best = curve["us_per_row"].iloc[-1]
+    return int(curve.loc[curve["us_per_row"] <= factor * best, "batch_size"].min())
+
+
+def _strict(curve, factor):
+    best = curve["us_per_row"].min()
+    within = curve.loc[curve["us_per_row"] < factor * best, "batch_size"]
+    return (
+        int(within.min())
+        if len(within)
+        else int(curve.loc[curve["us_per_row"].idxmin(), "batch_size"])
+    )
+
+
+def _additive(curve, factor):
+    best = curve["us_per_row"].min()
+    return int(curve.loc[curve["us_per_row"] <= best + factor, "batch_size"].min())
+
+
+def _cheapest_first(curve, factor):
+    best = curve["us_per_row"].min()
+    within = curve[curve["us_per_row"] <= factor * best]
+    return int(within.loc[within["us_per_row"].idxmin(), "batch_size"])  # ties: first row
+
+
+def _first_row_within(curve, factor):
+    best = curve["us_per_row"].min()
+    return int(curve.loc[curve["us_per_row"] <= factor * best, "batch_size"].iloc[0])
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (_assumes_sorted, ""),
+        (lambda curve, factor: int(curve["batch_size"].max()), ""),
+        (_strict, "exactly `factor` times"),
+        (_additive, ""),
+        (_cheapest_first, "smaller batch"),
+        (_first_row_within, ""),
+        (lambda curve, factor: str(_smallest_batch_within(curve, factor)), "whole number"),
+    ],
+)
+def test_q1_refuses_the_wrong_choices_every_time(answer, says):
+    _always(Status.FAIL, 1, smallest_batch_within=answer)
+    assert says in _message(1, smallest_batch_within=answer)
+
+
+def test_q1_says_when_the_factor_was_added():
+    from prodml_workshop.exercises.scaling import _tied_curve
+
+    question = _question(1, smallest_batch_within=_additive)
+    curve = _tied_curve(np.random.default_rng(0))
+    curve["us_per_row"] *= 0.5 / curve["us_per_row"].min()  # best 0.5: best + 1.5 takes more
+    with pytest.raises(AssertionError, match="not added"):
+        question.compare(_additive(curve, 1.5), question.reference(curve, 1.5), "q")
 
 
 def test_q1_blank_is_not_attempted():
@@ -127,7 +201,7 @@ def test_q2_refuses_an_endpoint_that_does_not_batch(tmp_path):
     )
     result = _question(2, service_file=path).evaluate()
     assert result.status is Status.FAIL
-    assert "batchable=True" in result.message
+    assert "batchable is false" in result.message
 
 
 def test_q2_stub_is_not_attempted_and_a_missing_file_is_wrong(tmp_path):
@@ -176,10 +250,77 @@ def test_q3_blank_is_not_attempted():
         assert _question(3, score_partition=answer).evaluate().status is Status.NOT_ATTEMPTED
 
 
-# --- q4: think about it ---------------------------------------------------------------------
+# --- q4: capacity from a load test -------------------------------------------------------------
 
 
-def test_q4_needs_a_sentence():
-    assert _question(4, replicas_and_batching="smaller").evaluate().status is Status.NOT_ATTEMPTED
-    answered = _question(4, replicas_and_batching="each replica batches fewer requests then")
-    assert answered.evaluate().status is Status.PASS
+def test_made_up_load_tests_saturate_and_shed_load():
+    stats = ex.made_up_load_test(np.random.default_rng(3)).sort_values("users")
+    clean = stats[stats["failures"] == 0]
+    assert clean["rps"].is_monotonic_increasing and clean["p95_ms"].is_monotonic_increasing
+    top = stats.iloc[-1]
+    assert top["failures"] > 0 and top["rps"] == stats["rps"].max()
+    assert top["p95_ms"] <= clean["p95_ms"].min()
+
+
+def _capacity(stats, slo_ms):
+    good = stats[(stats["p95_ms"] <= slo_ms) & (stats["failures"] == 0)]
+    return None if good.empty else good["rps"].max()
+
+
+def _capacity_loop(stats, slo_ms):
+    best = None
+    for row in stats.itertuples():
+        if row.failures == 0 and row.p95_ms <= slo_ms and (best is None or row.rps > best):
+            best = float(row.rps)
+    return best
+
+
+@pytest.mark.parametrize("answer", [_capacity, _capacity_loop])
+def test_q4_accepts_the_capacity_written_any_way(answer):
+    _always(Status.PASS, 4, capacity_rps=answer)
+
+
+def _by_median(stats, slo_ms):
+    good = stats[(stats["p50_ms"] <= slo_ms) & (stats["failures"] == 0)]
+    return None if good.empty else good["rps"].max()
+
+
+def _with_failures(stats, slo_ms):
+    good = stats[stats["p95_ms"] <= slo_ms]
+    return None if good.empty else good["rps"].max()
+
+
+def _strict_slo(stats, slo_ms):
+    good = stats[(stats["p95_ms"] < slo_ms) & (stats["failures"] == 0)]
+    return None if good.empty else good["rps"].max()
+
+
+def _last_in_order(stats, slo_ms):
+    good = stats[(stats["p95_ms"] <= slo_ms) & (stats["failures"] == 0)]
+    return None if good.empty else good["rps"].iloc[-1]
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (_by_median, "median is within"),
+        (_with_failures, "failed requests"),
+        (_strict_slo, ""),
+        (_last_in_order, ""),
+        (lambda stats, slo_ms: stats["rps"].max(), ""),
+        (lambda stats, slo_ms: _capacity(stats, slo_ms) or 0.0, ""),
+        (lambda stats, slo_ms: str(_capacity(stats, slo_ms)), ""),
+    ],
+)
+def test_q4_refuses_misread_load_tests_every_time(answer, says):
+    _always(Status.FAIL, 4, capacity_rps=answer)
+    assert says in _message(4, capacity_rps=answer)
+
+
+# --- q5: think about it ---------------------------------------------------------------------
+
+
+def test_q5_is_recorded_for_review():
+    assert _question(5, replicas_and_batching="smaller").evaluate().status is Status.NOT_ATTEMPTED
+    answered = _question(5, replicas_and_batching="each replica batches fewer requests then")
+    assert answered.evaluate().status is Status.REVIEW

@@ -5,11 +5,16 @@
 * q2 serves the student's BentoML service file with ``bentoml serve`` for the time of the check
   (:func:`~prodml_workshop.exercises.student_service.serve_service_file`, which the notebook
   also uses to try the file by hand; the server stops with the check), sends concurrent
-  one-number requests and reads back the batch sizes the endpoint saw;
+  one-number requests and checks each answer and the batch sizes the endpoint recorded; whether
+  the endpoint batches is read from the service's configuration (``/schema.json``), not from
+  how many requests happened to be merged, which depends on the machine's load;
 * q3 runs the student's ``score_partition(path, model_dir)`` on Parquet files and a model
   package written for the check (a model whose labels differ from the course's, so only a
   function that loads ``model_dir`` passes), as a Dask task would call it;
-* q4 is a "think about it" question on replicas.
+* q4 reads a replica's capacity from load-test stages made up at every check (the median, the
+  top throughput of an overloaded stage that answered with errors, a strict bound: each gives
+  another answer);
+* q5 is a written answer on replicas.
 """
 
 from __future__ import annotations
@@ -32,14 +37,16 @@ from prodml_workshop.exercises.core import (
     QuestionSet,
     ThoughtQuestion,
     assert_close,
+    assert_type,
 )
+from prodml_workshop.exercises.scaling_capacity import Capacity, made_up_load_test
 from prodml_workshop.exercises.student_service import (
     check_square,
     serve_service_file,
     serve_student_service,
 )
 
-__all__ = ["bind", "made_up_curve", "serve_service_file"]
+__all__ = ["bind", "made_up_curve", "made_up_load_test", "serve_service_file"]
 
 _CONCURRENT = 32  # requests in flight when checking that the endpoint batches
 _ROUNDS = 3
@@ -102,21 +109,56 @@ class SmallestBatchWithin(FunctionQuestion):
 
     def cases(self) -> Iterable[tuple]:
         rng = np.random.default_rng()  # new curves at every check
+        tied = _tied_curve(rng)
+        yield tied, 1.5  # a cost of exactly 1.5 x best counts; adding 1.5 would take more
+        yield tied, 1.0  # two batch sizes share the best cost: the smaller one
         yield made_up_curve(rng, worse_at_end=True), 1.0
         yield made_up_curve(rng, worse_at_end=True), float(rng.uniform(1.05, 1.5))
         yield made_up_curve(rng, worse_at_end=False), 2.0
         yield made_up_curve(rng), float(rng.uniform(2, 20))
 
     def reference(self, curve: pd.DataFrame, factor: float) -> int:
+        self._case = (curve, factor)  # for the message
         best = curve["us_per_row"].min()
         return int(curve.loc[curve["us_per_row"] <= factor * best, "batch_size"].min())
 
     def compare(self, actual: Any, expected: Any, what: str) -> None:
-        if isinstance(actual, np.integer):
-            actual = int(actual)
         if isinstance(actual, float) and actual.is_integer():
             actual = int(actual)
-        assert_close(actual, expected, what=what)
+        assert_type(actual, "integer", what=what)
+        if actual == expected:
+            return
+        curve, factor = self._case
+        costs = curve.set_index("batch_size")["us_per_row"]
+        best = costs.min()
+        if actual not in costs.index:
+            raise Incorrect(f"{what} returned {actual}, which is not a batch size of the curve.")
+        if costs[actual] > factor * best:
+            mistake = (
+                "`factor` multiplies the best cost; it is not added to it"
+                if costs[actual] <= best + factor
+                else "its cost per row is more than `factor` times the best"
+            )
+            raise Incorrect(f"{what} returned {actual}: {mistake}.")
+        if costs[expected] == factor * best:
+            raise Incorrect(
+                f"{what} returned {actual}, but a smaller batch costs exactly `factor` times "
+                "the best, which is within."
+            )
+        raise Incorrect(
+            f"{what} returned {actual}, but a smaller batch size is within `factor` of the best "
+            "cost (the rows are not sorted; ties go to the smaller batch)."
+        )
+
+
+def _tied_curve(rng: np.random.Generator) -> pd.DataFrame:
+    """Round costs: the best (2.0) at two sizes, the larger listed first; 3.0 = 1.5 x best."""
+    scale = float(2 ** int(rng.integers(-2, 3)))  # exact in binary, as are the products
+    rows = [(512, 2.5), (256, 2.0), (64, 2.0), (16, 3.0), (8, 3.25), (1, 40.0), (1024, 2.25)]
+    curve = pd.DataFrame(rows, columns=["batch_size", "us_per_row"])
+    curve["us_per_row"] *= scale
+    order = [1, *rng.permutation([0, 2, 3, 4, 5, 6]).tolist()]  # 256 before 64
+    return curve.iloc[order].reset_index(drop=True)
 
 
 # --- q2: batch a service --------------------------------------------------------------------
@@ -157,6 +199,7 @@ class BatchingService(Question):
                     )
                 assert_close(answer.json(), [x * x for x in [x]], what=f"POST /square [{x}]")
             seen = requests.post(f"{url}/batch_sizes_seen", json={}, timeout=30).json()
+            batchable = _batchable(url, "/square")
         if not isinstance(seen, list) or not all(isinstance(n, int) for n in seen):
             raise Incorrect(
                 f"POST /batch_sizes_seen answered {str(seen)[:200]}: append `len(numbers)` to "
@@ -167,13 +210,22 @@ class BatchingService(Question):
                 f"`self.batch_sizes` adds up to {sum(seen)} numbers, but the check sent "
                 f"{len(numbers) + len(sent)}: append `len(numbers)` once per call of `square`."
             )
-        concurrent = seen[1:] if seen and seen[0] == len(numbers) else seen
-        if max(concurrent, default=0) <= 1:
+        if not batchable:
             raise Incorrect(
-                f"{len(sent)} one-number requests, {_CONCURRENT} at a time, were each their own "
-                "call of `square` (every batch had 1 number): make the endpoint batchable "
-                "(`batchable=True`) so that BentoML merges concurrent requests."
+                "the service answers, but BentoML does not batch `square`: its /schema.json "
+                "says batchable is false. Turn on adaptive batching in the decorator."
             )
+
+
+def _batchable(url: str, route: str) -> bool | None:
+    """What the served service's ``/schema.json`` says of the endpoint, None if not listed."""
+    import requests
+
+    schema = requests.get(f"{url}/schema.json", timeout=30).json()
+    for api in schema.get("routes", []):
+        if api.get("route") == route:
+            return bool(api.get("batchable", False))
+    return None
 
 
 # --- q3: a function to map over partitions --------------------------------------------------
@@ -243,7 +295,7 @@ class ScorePartition(Question):
                 assert_close(actual, expected, what=what)
 
 
-# --- q4: think about it ---------------------------------------------------------------------
+# --- q5: think about it ---------------------------------------------------------------------
 
 
 class ReplicasAndBatching(ThoughtQuestion):
@@ -253,6 +305,7 @@ class ReplicasAndBatching(ThoughtQuestion):
 
 
 _QUESTIONS = QuestionSet(
-    "03_scaling", [SmallestBatchWithin, BatchingService, ScorePartition, ReplicasAndBatching]
+    "03_scaling",
+    [SmallestBatchWithin, BatchingService, ScorePartition, Capacity, ReplicasAndBatching],
 )
 bind = _QUESTIONS.bind
