@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     g.add_argument(
         "--check-time-limit", type=float, default=None,
-        help="seconds allowed per check (default: each question's own, 60 s for most)",
+        help="seconds allowed per check, for questions without a limit of their own "
+        "(default: 60)",
     )  # fmt: skip
     args = parser.parse_args(argv)
     if args.command == "build":
