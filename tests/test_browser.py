@@ -21,6 +21,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import nbformat
 import psutil
@@ -93,9 +94,14 @@ def _stop(process: subprocess.Popen, port: int) -> None:
         assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} is still served"
 
 
+class Lab(NamedTuple):
+    url: str  #: where JupyterLab answers
+    root: Path  #: the folder it serves: a copy of the repository's notebooks/
+
+
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory) -> Iterator[str]:
-    """`make lab` on a free port, serving a copy of the notebooks; its URL."""
+def lab(tmp_path_factory) -> Iterator[Lab]:
+    """`make lab` on a free port, serving a copy of the notebooks."""
     home = tmp_path_factory.mktemp("browser")
     shutil.copytree(ROOT / "notebooks", home / "notebooks")
     port = free_port()
@@ -127,9 +133,14 @@ def lab(tmp_path_factory) -> Iterator[str]:
                 if requests.get(f"{url}/api/status", timeout=2).ok:
                     break
             time.sleep(0.5)
-        yield url
+        yield Lab(url, home)
     finally:
         _stop(process, port)
+
+
+def _slides(path: Path) -> int:
+    cells = nbformat.read(path, as_version=4).cells
+    return sum(cell.metadata.get("slideshow", {}).get("slide_type") == "slide" for cell in cells)
 
 
 def _wait_for_idle_kernel(url: str, path: str) -> None:
@@ -142,19 +153,19 @@ def _wait_for_idle_kernel(url: str, path: str) -> None:
     raise AssertionError(f"the kernel of {path} was not ready after 90 s")
 
 
-def _run_all(page, url: str, path: str, shots: Path) -> str:
+def _run_all(page, lab: Lab, path: str, shots: Path) -> str:
     """Open ``path`` in JupyterLab, Run All Cells, wait for the end; return what went wrong."""
     console: list[str] = []
     page.on("console", lambda message: message.type == "error" and console.append(message.text))
-    page.goto(f"{url}/lab/workspaces/{Path(path).stem}/tree/{path}?reset")
+    page.goto(f"{lab.url}/lab/workspaces/{Path(path).stem}/tree/{path}?reset")
     notebook = page.locator(".jp-NotebookPanel:visible .jp-Notebook")
     notebook.wait_for(timeout=60_000)
-    _wait_for_idle_kernel(url, path)
+    _wait_for_idle_kernel(lab.url, path)
     page.keyboard.press("Escape")
     page.click(".lm-MenuBar-itemLabel:text-is('Run')")
     page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
     prompts = notebook.locator(".jp-CodeCell .jp-InputPrompt")
-    code_cells = sum(cell.cell_type == "code" for cell in nbformat.read(ROOT / path, 4).cells)
+    code_cells = sum(cell.cell_type == "code" for cell in nbformat.read(lab.root / path, 4).cells)
     started, text = time.monotonic(), []
     while time.monotonic() - started < RUN_TIMEOUT:
         time.sleep(0.5)
@@ -227,9 +238,26 @@ def test_monitoring_explorer_works_in_jupyterlab_and_its_slide_says_where(lab, c
     assert note.is_visible(), "the explorer's slide is not the one shown"
     assert deck.get_by_text(WIDGET_ERROR).count() == 0
     assert deck.get_by_text("DriftExplorer(children=").count() == 0
-    cells = nbformat.read(ROOT / path, 4).cells
-    expected = [cell.metadata.get("slideshow", {}).get("slide_type") for cell in cells]
-    expected = expected.count("slide")
-    assert deck.locator(".reveal .slides > section").count() == expected
+    assert deck.locator(".reveal .slides > section").count() == _slides(lab.root / path)
     page.screenshot(path=str(tmp_path / "04_slides.png"))
+    page.close()
+
+
+LECTURES = sorted(path.name for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+@pytest.mark.parametrize("name", LECTURES)
+def test_lecture_notebook_opens_as_rise_slides(lab, chromium, name):
+    page = chromium.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{lab.url}/rise/notebooks/{name}")
+    page.locator(".reveal .slides > section").first.wait_for(timeout=120_000)
+    assert page.locator(".reveal .slides > section").count() == _slides(
+        lab.root / "notebooks" / name
+    )
+    title = nbformat.read(lab.root / "notebooks" / name, 4).cells[0].source.splitlines()[0]
+    heading = page.locator(".reveal .slides section.present h1").first
+    assert heading.inner_text().strip() == title.lstrip("# ").strip()  # opens on the title slide
+    assert page.get_by_text(WIDGET_ERROR).count() == 0
     page.close()
