@@ -5,13 +5,13 @@ from __future__ import annotations
 import copy
 import functools
 import math
+import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 
 from prodml_workshop.exercises.core import (
     FunctionQuestion,
@@ -19,8 +19,9 @@ from prodml_workshop.exercises.core import (
     Question,
     QuestionSet,
     ThoughtQuestion,
+    assert_type,
 )
-from prodml_workshop.monitoring import detect_data_drift
+from prodml_workshop.exercises.monitoring_drift import DriftedColumn, drift_case
 from prodml_workshop.monitoring.statistics import _psi_from_shares
 from prodml_workshop.packaging import environment_differences, read_manifest
 
@@ -131,40 +132,6 @@ def _psi_reference_edges(reference: np.ndarray, current: np.ndarray, bins: int) 
     return _psi_from_shares(ref_shares, cur_shares)
 
 
-def _weather_like(rng: np.random.Generator, n: int) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "temperature": rng.normal(15, 6, n).round(1),
-            "humidity": (rng.beta(6, 3, n) * 100).round(1),
-            "pressure": rng.normal(1015, 8, n).round(1),
-            "wind": rng.gamma(3, 1.2, n).round(1),
-            "precipitation": np.where(rng.random(n) < 0.45, rng.exponential(4, n), 0.0).round(1),
-        }
-    )
-
-
-def drift_case() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The data of question 2: last month's sensor readings against the training data.
-
-    Returns
-    -------
-    reference, current : pandas.DataFrame
-        600 reference rows and 400 current rows of five weather-station columns; exactly one
-        column of ``current`` has drifted. The same frames at every call.
-
-    Examples
-    --------
-    >>> reference, current = drift_case()
-    >>> reference.shape, current.shape
-    ((600, 5), (400, 5))
-    """
-    rng = np.random.default_rng(_CASE_SEED)
-    reference, current = _weather_like(rng, 600), _weather_like(rng, 400)
-    shift = _CASE_SHIFT_STD * reference[_CASE_DRIFTED].std()
-    current[_CASE_DRIFTED] = (current[_CASE_DRIFTED] + shift).round(1)
-    return reference, current
-
-
 @functools.lru_cache(maxsize=1)
 def _manifest() -> dict[str, Any]:
     from sklearn.linear_model import LogisticRegression
@@ -197,6 +164,13 @@ def weather_manifest() -> dict[str, Any]:
     ['joblib', 'jpmml_evaluator', 'numpy']
     """
     return copy.deepcopy(_manifest())
+
+
+def _next_patch(version: str) -> str:
+    """The same version with its last number one higher: '3.11.7' -> '3.11.8'."""
+    numbers = list(re.finditer(r"\d+", version))
+    last = numbers[-1]
+    return f"{version[: last.start()]}{int(last.group()) + 1}{version[last.end() :]}"
 
 
 def _older(version: str, rng: np.random.Generator) -> str:
@@ -238,10 +212,8 @@ class MyPsi(FunctionQuestion):
         return psi_with_bins(reference, current, bins)
 
     def compare(self, actual: Any, expected: Any, what: str) -> None:
-        try:
-            value = float(actual)
-        except (TypeError, ValueError):
-            raise Incorrect(f"{what} returned {actual!r}; it should return a number.") from None
+        assert_type(actual, "number", what=what)
+        value = float(actual)
         if math.isinf(value) or math.isnan(value):
             raise Incorrect(
                 f"{what} returned {value}: a bin is empty in one sample, so its share is 0 and "
@@ -254,45 +226,14 @@ class MyPsi(FunctionQuestion):
         reference, current, bins = self._args
         if math.isclose(value, _psi_reference_edges(reference, current, bins), rel_tol=1e-6):
             raise Incorrect(
-                f"{what} is {value:.6g}, expected {expected:.6g}: the bins must span both "
-                "samples (edges from np.concatenate([reference, current])), not the "
-                "reference alone."
+                f"{what} is {value:.6g}: the bins must span both samples (edges from "
+                "np.concatenate([reference, current])), not the reference alone."
             )
-        raise Incorrect(f"{what} is {value:.6g}, expected {expected:.6g}.")
-
-
-class DriftedColumn(Question):
-    """Name the column of ``drift_case()`` that drifted."""
-
-    variables = ("drifted_column",)
-    hints = (
-        "Looking at the means is not enough: compare the distributions, column by column.",
-        "`detect_data_drift(reference, current)` runs one test per column; read its "
-        "`.summary()` or `.drifted_columns`.",
-    )
-
-    def _check(self, drifted_column: Any) -> None:
-        answer = drifted_column
-        if isinstance(answer, list | tuple | set) and len(answer) == 1:
-            (answer,) = answer
-        reference, current = drift_case()
-        if not isinstance(answer, str):
-            raise Incorrect(
-                "`drifted_column` should be a column name (a string) such as 'humidity', "
-                f"got {type(drifted_column).__name__}."
-            )
-        name = answer.strip()
-        if name not in reference.columns:
-            raise Incorrect(
-                f"{name!r} is not a column of the data; the columns are {list(reference.columns)}."
-            )
-        if name != _CASE_DRIFTED:
-            table = detect_data_drift(reference, current).table.set_index("column")
-            row = table.loc[name]
-            raise Incorrect(
-                f"{name!r} did not drift: its {row['test']} statistic is {row['statistic']:.3g} "
-                f"(threshold {row['threshold']:g}). Test every column."
-            )
+        side = "too high" if value > expected else "too low"
+        raise Incorrect(
+            f"{what} is {value:.6g}, {side}: check the edges, the shares (count / sample size) "
+            "and the 0.0001 for empty bins."
+        )
 
 
 class DriftKinds(Question):
@@ -345,38 +286,39 @@ class ChangedLibraries(FunctionQuestion):
         "`installed.get(name)` is None.",
     )
 
-    def __init__(self, namespace: dict, label: str, solution: str = "") -> None:
-        super().__init__(namespace, label, solution)
-        self._versions: dict[str, str] = {}
-        self._truth: dict[int, dict[str, str]] = {}
-
     def cases(self) -> Iterable[tuple]:
         rng = np.random.default_rng()  # other libraries and versions at every check
         base = weather_manifest()
-        names = sorted(base["library_versions"])
-        manifests = [base]  # saved here and now: nothing changed
-        for _ in range(3):
+        names = sorted(n for n in base["library_versions"] if n != "python")
+        yield (base,)  # saved here and now: nothing changed
+
+        def changed(**versions: str) -> dict[str, Any]:
             manifest = copy.deepcopy(base)
-            versions = manifest["library_versions"]
-            for name in rng.choice(names, size=int(rng.integers(1, 4)), replace=False):
-                versions[str(name)] = _older(versions[str(name)], rng)
-            if rng.random() < 0.5:
-                versions[str(rng.choice(["xgboost", "lightgbm", "catboost"]))] = "2.1.0"
-            manifests.append(manifest)
-        for manifest in manifests:
-            # Kept aside: the answer may change the dict it is given.
-            self._truth = {id(manifest): copy.deepcopy(manifest["library_versions"])}
-            yield (manifest,)
+            manifest["library_versions"].update(versions)
+            return manifest
+
+        python = base["library_versions"]["python"]
+        # Every time: Python differs in its patch only; a library differs in its patch only,
+        # beside one that is not installed here at all.
+        yield (changed(python=_next_patch(python)),)
+        library = str(rng.choice(names))
+        missing = str(rng.choice(["xgboost", "lightgbm", "catboost"]))
+        yield (
+            changed(
+                **{library: _next_patch(base["library_versions"][library])}, **{missing: "2.1.0"}
+            ),
+        )
+        for _ in range(2):  # and at random, older versions of a few libraries
+            picked = rng.choice([*names, "python"], size=int(rng.integers(1, 4)), replace=False)
+            older = {str(n): _older(base["library_versions"][str(n)], rng) for n in picked}
+            yield (changed(**older),)
 
     def reference(self, manifest: dict[str, Any]) -> set[str]:
-        self._versions = self._truth[id(manifest)]
+        self._versions = manifest["library_versions"]  # the checker's own copy, for the message
         return {d["library"] for d in environment_differences(self._versions)}
 
     def compare(self, actual: Any, expected: Any, what: str) -> None:
-        if not isinstance(actual, set | frozenset | list | tuple):
-            raise Incorrect(
-                f"changed_libraries returned {actual!r}; it should return a set of names."
-            )
+        assert_type(actual, "set", what=what)
         actual = {str(name) for name in actual}
         changed = {d["library"]: d for d in environment_differences(self._versions)}
         missed, extra = expected - actual, actual - expected
@@ -384,17 +326,19 @@ class ChangedLibraries(FunctionQuestion):
             details = ", ".join(
                 f"{name} (saved {changed[name]['saved']}, installed "
                 f"{changed[name]['installed'] or 'none'})"
-                for name in sorted(missed)
+                for name in sorted(missed)[:3]
             )
-            raise Incorrect(f"on a doctored manifest, changed_libraries missed {details}.")
+            more = f" and {len(missed) - 3} more" if len(missed) > 3 else ""
+            raise Incorrect(f"on a doctored manifest, changed_libraries missed {details}{more}.")
         if extra:
             details = ", ".join(
                 f"{name} ({self._versions.get(name, 'not in the manifest')})"
-                for name in sorted(extra)
+                for name in sorted(extra)[:3]
             )
+            more = f" and {len(extra) - 3} more" if len(extra) > 3 else ""
             raise Incorrect(
-                f"changed_libraries returned {details}, which the manifest records with the "
-                "installed version, or does not record at all."
+                f"changed_libraries returned {details}{more}, which the manifest records with "
+                "the installed version, or does not record at all."
             )
 
 
