@@ -91,6 +91,7 @@ def serve_batching_demo(
     port: int | None = None,
     host: str = "127.0.0.1",
     timeout: float = 90.0,
+    wait: bool = True,
 ) -> BatchingServer:
     """Serve a model package with and without adaptive batching, from one BentoML worker.
 
@@ -105,11 +106,15 @@ def serve_batching_demo(
         The interface to listen on.
     timeout : float, default=90.0
         Seconds to wait for ``GET /readyz`` to answer 200.
+    wait : bool, default=True
+        Wait until the server is ready. ``False`` returns at once, while the server starts
+        (imports, model loading): call ``server.wait_until_ready(timeout)`` before using it.
 
     Returns
     -------
     BatchingServer
-        Running; also a context manager that stops it on exit.
+        Running (or starting, with ``wait=False``); also a context manager that stops it on
+        exit.
 
     Raises
     ------
@@ -131,7 +136,8 @@ def serve_batching_demo(
     server = BatchingServer(
         model_dir=Path(model_dir).expanduser().resolve(), host=host, port=port or free_port(host)
     )
-    server.wait_until_ready(timeout)
+    if wait:
+        server.wait_until_ready(timeout)
     return server
 
 
