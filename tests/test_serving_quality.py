@@ -187,3 +187,13 @@ def test_the_server_refuses_to_start_with_an_unknown_policy(package, tmp_path):
         server.wait_until_ready(120)
     [line] = [x for x in str(error.value).splitlines() if x.startswith("prodml-workshop:")]
     assert line.startswith("prodml-workshop: PRODML_QUALITY='strict' is not a policy: set 'log'")
+
+
+def test_the_refusing_policy_needs_a_reference_profile(course_package, tmp_path):
+    with pytest.raises(ServerStartError) as error:
+        serve(course_package, log_db=tmp_path / "log.sqlite", quality="refuse", timeout=120)
+    [line] = [x for x in str(error.value).splitlines() if x.startswith("prodml-workshop:")]
+    assert line.startswith("prodml-workshop: PRODML_QUALITY=refuse, but the served model (")
+    assert line.endswith("has no reference profile to check records against, so it would "
+                         "refuse nothing. Store one with save_reference(package, X_train), or "
+                         "serve with PRODML_QUALITY=log.")  # fmt: skip

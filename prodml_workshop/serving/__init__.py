@@ -4,7 +4,10 @@
 ``PRODML_MODEL_DIR`` (the default penguin model when unset) with ``POST /predict``,
 ``POST /predict_proba`` (classifiers with probabilities) and ``GET /metadata``, besides
 BentoML's ``/readyz``, ``/livez``, ``/metrics`` and ``/docs``. Requests are validated against
-the package's input schema; every prediction is appended to an SQLite log (``PRODML_LOG_DB``).
+the package's input schema, and against its reference profile (records out of the training
+range are logged, or refused with ``PRODML_QUALITY=refuse``); every prediction is appended to an
+SQLite log (``PRODML_LOG_DB``). A second package can run beside the served one, as a shadow or a
+canary (:mod:`.rollout`); every answer names its model version in ``X-Model-Version``.
 From a notebook, :func:`serve` starts and always stops the server (:func:`serve_bento`, a
 built Bento, which carries its model); :func:`read_log` reads the log for the monitoring
 session; :func:`error_message` reads an error answer in one line, :func:`folder_tree` and

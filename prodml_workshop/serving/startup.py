@@ -30,6 +30,7 @@ from typing import Any
 
 import bentoml
 
+from prodml_workshop.monitoring.data_quality import REFERENCE_PROFILE
 from prodml_workshop.packaging import load_model, read_manifest
 
 from .default_model import model_dir_from_env
@@ -203,6 +204,15 @@ def _check_compatible(second: ServedModel, served: ServedModel, role: str, packa
         )
 
 
+def _check_profile(model: ServedModel, role: str) -> None:
+    if not (model.path / REFERENCE_PROFILE).is_file():
+        raise NotServableError(
+            f"PRODML_QUALITY=refuse, but {role} ({model.tag}) has no reference profile to check "
+            "records against, so it would refuse nothing. Store one with "
+            "save_reference(package, X_train), or serve with PRODML_QUALITY=log."
+        )
+
+
 def served_rollout(served: ServedModel) -> tuple[Rollout, ServedModel | None]:
     """Read the data-quality policy and the second model, and store and check the model.
 
@@ -210,7 +220,8 @@ def served_rollout(served: ServedModel) -> tuple[Rollout, ServedModel | None]:
     package (``PRODML_SHADOW_DIR`` or ``PRODML_CANARY_DIR``, see :mod:`.rollout`) is put in
     BentoML's model store like the served one and, in the main process, loaded once in a
     child process; it must have the served model's features, task and label type (and
-    ``predict_proba`` when the served model has it).
+    ``predict_proba`` when the served model has it). With ``PRODML_QUALITY=refuse`` the
+    models that answer must have a reference profile.
 
     Parameters
     ----------
@@ -226,7 +237,8 @@ def served_rollout(served: ServedModel) -> tuple[Rollout, ServedModel | None]:
     ------
     SystemExit
         With code 1 and one line, ``"prodml-workshop: <reason>"``, if a setting is not
-        valid or the second model cannot be served beside the served one.
+        valid, the refusing policy has no profile to check against, or the second model
+        cannot be served beside the served one.
 
     Examples
     --------
@@ -236,6 +248,8 @@ def served_rollout(served: ServedModel) -> tuple[Rollout, ServedModel | None]:
     """
     try:
         rollout = rollout_from_env()
+        if rollout.quality == "refuse":
+            _check_profile(served, "the served model")
         if rollout.second_dir is None:
             return rollout, None
         package = rollout.second_dir.expanduser().resolve()
@@ -247,6 +261,8 @@ def served_rollout(served: ServedModel) -> tuple[Rollout, ServedModel | None]:
             )
         second = _stored(package)
         _check_compatible(second, served, rollout.mode, package)
+        if rollout.quality == "refuse" and rollout.mode == "canary":
+            _check_profile(second, "the canary")
         return rollout, second
     except (RolloutConfigError, NotServableError) as exc:
         reason = str(exc)
