@@ -22,7 +22,10 @@ def test_every_session_has_a_lecture_notebook():
 
 @pytest.mark.parametrize("path", LECTURES, ids=lambda path: path.stem)
 def test_lecture_notebook_has_slide_metadata_and_starts_with_a_slide(path):
-    cells = nbformat.read(path, as_version=4).cells
+    notebook = nbformat.read(path, as_version=4)
+    cells = notebook.cells
+    # a slide taller than the screen (the imports under a title) scrolls instead of being cut
+    assert notebook.metadata.get("rise", {}).get("scroll") is True, f"{path.name}: rise.scroll"
     kinds = [cell.metadata.get("slideshow", {}).get("slide_type") for cell in cells]
     assert kinds[0] == "slide", f"{path.name}: the first cell must start a slide"
     assert set(kinds) - {None} <= set(SLIDE_TYPES), f"{path.name}: unknown slide types"
