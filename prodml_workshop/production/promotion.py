@@ -99,6 +99,16 @@ def _reference_rows(package: Path) -> pd.DataFrame | None:
     return pd.read_parquet(path) if path.is_file() else None
 
 
+def _score(metric: Callable[[Any, Any], float], name: str, y: Any, package: Any, X: Any) -> float:
+    try:
+        return float(metric(y, load_model(package).predict(X)))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name} cannot score the predictions of {package} ({exc}); pass a metric for its "
+            "task, higher is better: e.g. metric=r2_score for a regressor."
+        ) from exc
+
+
 def promotion_gate(
     challenger: str | Path,
     champion: str | Path | None,
@@ -147,7 +157,8 @@ def promotion_gate(
     Raises
     ------
     ValueError
-        If the window is empty or lacks a column.
+        If the window is empty or lacks a column, or ``metric`` cannot score the predictions
+        (a classification metric for a regressor).
 
     Examples
     --------
@@ -164,8 +175,8 @@ def promotion_gate(
         )
     challenger, X, y = Path(challenger), window[list(features)], window[target]
     name = getattr(metric, "__name__", "score")
-    ours = float(metric(y, load_model(challenger).predict(X)))
-    theirs = None if champion is None else float(metric(y, load_model(champion).predict(X)))
+    ours = _score(metric, name, y, challenger, X)
+    theirs = None if champion is None else _score(metric, name, y, champion, X)
     rows = {
         "score": (
             ours,
