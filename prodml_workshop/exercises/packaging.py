@@ -240,7 +240,10 @@ class ManifestFacts(Question):
                 "otherwise: look under library_versions."
             )
         assert_close(
-            n_input_columns, len(manifest["input_schema"]["columns"]), what="`n_input_columns`"
+            n_input_columns,
+            len(manifest["input_schema"]["columns"]),
+            what="`n_input_columns`",
+            reveal=False,
         )
 
 
@@ -257,15 +260,15 @@ class FormatChoice(Question):
         "Then the kind of model: `FORMATS[name].model_kinds` ('sklearn' or 'torch').",
         "For the Java service, look at `FORMATS[name].languages`.",
     )
-    # variable: (model kind, who loads it, whether Java must read it)
-    _SITUATIONS: ClassVar[dict[str, tuple[str, str, bool]]] = {
-        "format_for_strangers": ("sklearn", "people who download it", False),
-        "format_for_pytorch_weights": ("torch", "the other team", False),
-        "format_for_java_service": ("sklearn", "the Java service", True),
+    # variable: (model kind, who loads it, the language that must read it)
+    _SITUATIONS: ClassVar[dict[str, tuple[str, str, str]]] = {
+        "format_for_strangers": ("sklearn", "people who download it", "Python"),
+        "format_for_pytorch_weights": ("torch", "the other team", "Python"),
+        "format_for_java_service": ("sklearn", "the Java service", "Java"),
     }
 
     @staticmethod
-    def _why_not(name: str, kind: str, who: str, java: bool) -> str | None:
+    def _why_not(name: str, kind: str, who: str, language: str) -> str | None:
         if name not in FORMATS:
             return f"is not a format of save_model; choose one of {sorted(FORMATS)}"
         fmt = FORMATS[name]
@@ -278,16 +281,23 @@ class FormatChoice(Question):
             stored = " and ".join(sorted(fmt.model_kinds))
             what = "tensors only" if stored == "torch" else "a scikit-learn model"
             return f"does not store this kind of model ({kind}); it holds {what}"
-        if java and "Java" not in fmt.languages:
-            return f"has no Java reader (it is read from {_who_reads(fmt)})"
-        return None
+        if language in fmt.languages:
+            return None
+        for reader in fmt.languages:  # e.g. "Python (through a JVM)"
+            if reader.startswith(f"{language} ("):
+                how = reader.removeprefix(f"{language} (").removesuffix(")")
+                return (
+                    f"is read in {language} only {how}: {who} may not have one "
+                    "(a Java runtime is no pip install)"
+                )
+        return f"has no {language} reader (it is read from {_who_reads(fmt)})"
 
     def _check(self, **answers: Any) -> None:
-        for variable, (kind, who, java) in self._SITUATIONS.items():
+        for variable, (kind, who, language) in self._SITUATIONS.items():
             answer = answers[variable]
             if not isinstance(answer, str):
                 raise Incorrect(f"`{variable}` should be a format name (a string).")
-            reason = self._why_not(answer.strip().lower(), kind, who, java)
+            reason = self._why_not(answer.strip().lower(), kind, who, language)
             if reason:
                 raise Incorrect(f"`{variable}` = {answer!r} {reason}.")
 
