@@ -69,8 +69,8 @@ class DriftedColumn(Question):
     variables = ("drifted_column",)
     hints = (
         "Looking at the means is not enough: compare the distributions, column by column.",
-        "`detect_data_drift(reference, current)` runs one test per column; read its "
-        "`.summary()` or `.drifted_columns`.",
+        "The lecture's drift detection runs a statistical test per column and says which "
+        "columns drifted: the shape of a distribution can change while its mean stays put.",
     )
 
     def _check(self, drifted_column: Any) -> None:

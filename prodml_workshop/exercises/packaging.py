@@ -212,8 +212,8 @@ class ManifestFacts(Question):
     variables = ("saved_sklearn_version", "n_input_columns")
     hints = (
         "`read_manifest(mystery_package)` returns the manifest as a dict; print it.",
-        "The versions are under `library_versions`; the input columns under "
-        "`input_schema` → `columns`.",
+        "One section of the manifest records the versions it was saved with, another describes "
+        "the input the model expects: read them, do not guess from what is installed here.",
     )
 
     def _check(self, saved_sklearn_version: Any, n_input_columns: Any) -> None:

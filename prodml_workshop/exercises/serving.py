@@ -133,6 +133,7 @@ def _call(func: Any, name: str, url: str, records: list[dict[str, Any]]) -> Any:
 class PredictOverHttp(Question):
     """Write a client function: POST records to a running service's ``/predict``."""
 
+    time_limit = 180.0  # a server start alone can take 20-40 s on a loaded machine
     variables = ("predict_over_http",)
     hints = (
         "The endpoint is `url + '/predict'`; the body is `{'records': records}`, sent as JSON: "
@@ -296,14 +297,15 @@ class FieldNotesPayload(Question):
 class SquareEndpoint(Question):
     """Add a ``/square`` endpoint to a BentoML service and serve it."""
 
+    time_limit = 180.0  # a server start alone can take 20-40 s on a loaded machine
     variables = ("service_file",)
     hints = (
         "An endpoint is a method of the service class decorated with `@bentoml.api`; its name "
         "is the route (`def square` answers `POST /square`).",
         "Its parameters are the JSON fields of the request: `def square(self, numbers: ...)` "
         "reads `{'numbers': [...]}`. Its return value is the response.",
-        "Type the parameter, `numbers: list[float]`, and BentoML refuses `['three']` with 400 "
-        "(a client error) instead of crashing on it with 500.",
+        "Type the parameter (a list of what?) and BentoML refuses `['three']` with 400, a client "
+        "error, before your code runs, instead of crashing on it with 500.",
     )
 
     def _check(self, service_file: Any) -> None:

@@ -47,8 +47,8 @@ class FillLikeTraining(FunctionQuestion):
         "data: nothing about them depends on the batch.",
         "A batch of one record has no median of its own, and a batch's median depends on who "
         "else happened to be in it: the same penguin would get different answers.",
-        "Return a new DataFrame with the same rows and columns (`DataFrame.fillna` takes a dict "
-        "of column -> value); leave the batch you were given unchanged.",
+        "Return a new DataFrame with the same rows and columns, each listed column filled with "
+        "its own training value; leave the batch you were given unchanged.",
     )
 
     def cases(self) -> Iterable[tuple]:
@@ -126,9 +126,8 @@ class ToRecords(FunctionQuestion):
     variables = ("to_records",)
     hints = (
         "`df.to_dict('records')` gives one dict per row, but keeps NaN, which JSON cannot carry.",
-        "Replace missing values first: `df.astype(object).where(df.notna(), None)`, "
-        "or let pandas write JSON and read it back: "
-        "`json.loads(df.to_json(orient='records'))`.",
+        "Replace missing values by None before turning the rows into dicts, or let pandas "
+        "write the JSON (it writes NaN as null) and read it back with the json module.",
     )
 
     def cases(self) -> Iterable[tuple]:
