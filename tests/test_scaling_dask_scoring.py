@@ -8,6 +8,8 @@ under an empty tmpfs: the package can only reach it through the cluster, and the
 
 import os
 import shutil
+import subprocess
+import tempfile
 
 import numpy as np
 import pandas as pd
@@ -26,7 +28,20 @@ from prodml_workshop.scaling import (
     serve_folder,
 )
 
-CAN_HIDE = os.geteuid() == 0 and shutil.which("unshare") is not None
+#: Runs a command with an empty tmpfs over the folder named by its first argument, in a mount
+#: namespace of its own: ``[*_HIDE, folder, command...]``.
+_HIDE = ["unshare", "-m", "sh", "-c", 'mount -t tmpfs none "$0" && exec "$@"']
+
+
+def _can_hide() -> bool:
+    """Whether this process may hide a folder from a child (root, and mounts allowed)."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return False
+    with tempfile.TemporaryDirectory() as folder:
+        return subprocess.run([*_HIDE, folder, "true"], capture_output=True).returncode == 0
+
+
+CAN_HIDE = _can_hide()
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +57,7 @@ def hidden(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cluster(hidden):
-    prefix = []
-    if CAN_HIDE:  # an empty tmpfs over the folder, in the worker's own mount namespace
-        prefix = ["unshare", "-m", "sh", "-c", 'mount -t tmpfs none "$0" && exec "$@"', str(hidden)]
+    prefix = [*_HIDE, str(hidden)] if CAN_HIDE else []
     with dask_cluster(2, dashboard=False, worker_prefix=prefix) as client:
         processes = [p for p in psutil.Process().children(recursive=True)
                      if "dask" in " ".join(p.cmdline())]  # fmt: skip
