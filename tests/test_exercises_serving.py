@@ -293,7 +293,7 @@ def test_q3_missing_file_is_incorrect_and_stub_not_attempted(tmp_path):
 # --- q4: the latency objective per version ------------------------------------------------
 
 # Each check already holds one log per wrong method, built so that the method errs on it.
-RUNS = 8
+RUNS = 6
 
 
 def _always(status, number, runs=RUNS, **answers):
