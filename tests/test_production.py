@@ -17,6 +17,7 @@ from prodml_workshop.production import (
     DeploymentError,
     MonitoringJob,
     UnwatchedVersionError,
+    compare_versions,
     current_server,
     deploy,
     labelled_log,
@@ -275,3 +276,28 @@ def test_served_by_day_keeps_predict_rows_and_reads_only_replayed_ids_as_days(tm
     ]
     assert served["date"].iloc[0] == pd.Timestamp("2014-07-01") and pd.isna(served["date"].iloc[1])
     assert served["wind speed"].tolist() == [3.5, 1.0]
+
+
+@pytest.mark.server
+@pytest.mark.slow
+def test_deploy_a_shadow_then_a_canary_and_compare_the_versions_from_the_log(
+    packages, traffic, tmp_path
+):
+    v1, v2 = packages  # the same fit, saved twice: two versions that always agree
+    V1, V2 = (model_version(read_manifest(v)) for v in packages)
+    log_db = tmp_path / "log.sqlite"
+    feedback = traffic[["date", "weather"]]
+    server = deploy(v1, shadow=v2, log_db=log_db, timeout=180)
+    shadow = replay(server, traffic.head(3), features=FEATURES, progress=False)
+    assert shadow.served["model_version"].tolist() == [V1] * 3  # clients get v1 only
+    report = compare_versions(read_log(log_db), feedback)
+    assert report.index.tolist() == [("served", V1), ("shadow", V2)]
+    assert report["predictions"].tolist() == [3, 3] and report["agreement"].tolist() == [1, 1]
+
+    port = server.port
+    server = deploy(v1, canary=v2, canary_share=0.5, log_db=log_db, timeout=180)
+    canary = replay(server, traffic.iloc[3:13], features=FEATURES, progress=False)
+    assert server.port == port and set(canary.served["model_version"]) == {V1, V2}
+    log = read_log(log_db).set_index("request_id").loc[canary.served["date"].dt.strftime("%F")]
+    assert log["model_version"].tolist() == canary.served["model_version"].tolist()
+    assert (log["role"] == "served").all()  # a canary answers; it is no shadow
