@@ -6,7 +6,9 @@ column chosen as Evidently's ``DataDriftPreset`` does, and the statistics themse
 (:func:`performance_by_window`, :class:`PageHinkley`, :func:`detect_change`).
 *Technical drift*: the environment moves under a saved model (:func:`technical_drift`,
 :func:`save_reference`). *Data quality*: records outside the reference's ranges or
-categories (:func:`feature_profile`, :func:`quality_issues`). :func:`logged_inputs` reads
+categories (:func:`feature_profile`, :func:`quality_issues`). *Prediction drift*: the
+outputs' distribution moves, no label needed (:func:`detect_prediction_drift` against
+:func:`reference_predictions`). :func:`logged_inputs` reads
 what production saw from the serving session's prediction log; :func:`run_evidently_drift`
 and :func:`evidently_drift_result` put Evidently's verdicts in the same table as ours.
 
@@ -30,6 +32,7 @@ from .data_quality import (
 )
 from .drift_input import DriftInputError
 from .evidently_report import evidently_drift_result, run_evidently_drift
+from .prediction_drift import detect_prediction_drift, reference_predictions
 from .served_inputs import logged_inputs
 from .statistics import (
     STAT_TESTS,
@@ -64,6 +67,7 @@ __all__ = [
     "default_test",
     "detect_change",
     "detect_data_drift",
+    "detect_prediction_drift",
     "evidently_drift_result",
     "feature_profile",
     "infer_column_type",
@@ -75,6 +79,7 @@ __all__ = [
     "quality_issues",
     "quality_reasons",
     "read_profile",
+    "reference_predictions",
     "run_evidently_drift",
     "save_reference",
     "technical_drift",
