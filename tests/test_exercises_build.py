@@ -5,7 +5,7 @@ import json
 import nbformat
 import pytest
 
-from prodml_workshop.exercises.build import BuildError, build, split_solutions
+from prodml_workshop.exercises.build import BuildError, build, question_of_cell, split_solutions
 
 
 def test_top_level_block_becomes_one_blank_per_assigned_name():
@@ -95,3 +95,14 @@ def test_exercise_notebooks_are_stored_without_outputs(root):
                 c for c in nb.cells if c.cell_type == "code" and (c.outputs or c.execution_count)
             ]
             assert not dirty, f"{path} is stored with outputs"
+
+
+def test_a_cell_belongs_to_the_next_check_as_the_grader_reads_it():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("q9.check() in prose does not count"),
+        nbformat.v4.new_code_cell("x = (1"),
+        nbformat.v4.new_code_cell("q1.check()\nq2.check()"),
+        nbformat.v4.new_code_cell("y = 2"),
+    ]
+    assert [question_of_cell(nb, i) for i in range(4)] == ["q1", "q1", "q1", None]
