@@ -12,7 +12,7 @@ SESSIONS: list[tuple[str, str, int]] = [
     ("02_serving.ipynb", "Serving: a BentoML service, validation, a prediction log", 45),
     ("03_scaling.ipynb", "Scaling: batching, workers, load tests, Dask", 40),
     ("04_monitoring.ipynb", "Monitoring: data drift, technical drift, reports", 40),
-    ("05_production.ipynb", "Capstone: put a model into production", 35),
+    ("05_production.ipynb", "Capstone: put a model into production, and keep it there safely", 35),
 ]
 """(notebook, topic, minutes) in teaching order; the README's session map shows the same rows."""
 
