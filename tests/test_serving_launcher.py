@@ -26,7 +26,10 @@ def test_serve_without_a_model_serves_the_default_and_stops_everything_on_interr
 ):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     penguin = to_records(penguin_inputs.head(1))
-    with pytest.raises(KeyboardInterrupt), serve(log_db=tmp_path / "log.sqlite") as server:
+    with (
+        pytest.raises(KeyboardInterrupt),
+        serve(log_db=tmp_path / "log.sqlite", timeout=120) as server,
+    ):
         processes = _tree(server._process.pid)
         assert any("bentoml" in " ".join(p.cmdline()) for p in processes)
         assert server.model_dir == default_model_dir()
@@ -97,7 +100,10 @@ def test_two_servers_at_once_keep_their_metrics_apart(course_package, tmp_path, 
     # Both start at the same time (serve() blocks until its server is ready); whichever
     # started is stopped, also when the other failed.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        starting = [pool.submit(serve, course_package, log_db=tmp_path / f"{n}.db") for n in "ab"]
+        starting = [
+            pool.submit(serve, course_package, log_db=tmp_path / f"{n}.db", timeout=120)
+            for n in "ab"
+        ]
     with contextlib.ExitStack() as started:
         for start in starting:
             if start.exception() is None:

@@ -36,7 +36,8 @@ def model(course_package):
 @pytest.fixture(scope="module")
 def server(course_package, tmp_path_factory):
     log_db = tmp_path_factory.mktemp("log") / "predictions.sqlite"
-    with serve(course_package, workers=2, log_db=log_db) as running:
+    # 120 s: under `make test` another worker shares the cores while two workers start.
+    with serve(course_package, workers=2, log_db=log_db, timeout=120) as running:
         yield running
 
 
