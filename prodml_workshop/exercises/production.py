@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
+from prodml_workshop.exercises.answers import short_repr
 from prodml_workshop.exercises.core import (
     FunctionQuestion,
     Incorrect,
@@ -373,7 +374,9 @@ class Diagnose(FunctionQuestion):
 
     def compare(self, actual: Any, expected: Any, what: str) -> None:
         if not isinstance(actual, tuple | list) or len(actual) != 2:
-            raise Incorrect(f"{what} returned {_short(actual)}: return a pair (kind, name).")
+            raise Incorrect(
+                f"{what} returned {short_repr(actual, 60)}: return a pair (kind, name)."
+            )
         kind, name = actual
         if kind not in ("data", "model"):
             raise Incorrect(f"{what} returned kind {kind!r}: use 'data' or 'model'.")
@@ -389,11 +392,6 @@ class Diagnose(FunctionQuestion):
                 raise Incorrect(f"{blamed}, but {name} answered no client (look at `role`).")
             raise Incorrect(f"{blamed}, but {name} already answered clients before `since`.")
         raise Incorrect(f"{blamed}, but another feature is flagged more often since `since`.")
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 class WhyBothChecks(ThoughtQuestion):

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
+from prodml_workshop.exercises.answers import short_repr
 from prodml_workshop.exercises.core import (
     Incorrect,
     NotAttempted,
@@ -200,7 +201,7 @@ class PredictOverHttp(Question):
             return  # any error will do: the caller learns that the request failed
         raise Incorrect(
             f"for a record without `sex`, which the server refuses with 400, `{name}` returned "
-            f"{returned!r} as if it were predictions. Raise an error instead "
+            f"{short_repr(returned, 60)} as if it were predictions. Raise an error instead "
             "(`response.raise_for_status()`)."
         )
 

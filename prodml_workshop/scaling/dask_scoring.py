@@ -233,17 +233,26 @@ def local_cluster(n_workers: int = 2, *, memory_limit: str = "1GiB") -> Iterator
         yield client
 
 
+#: Longest wait for a scoring job's results: past it, the call raises TimeoutError.
+_SCORING_TIMEOUT_S = 600
+
+
 def _score_with(
     client: Any, package: _Package, files: list[str], workers: Sequence[str] | None
 ) -> ScoringResult:
+    from distributed import wait
+
     start = time.perf_counter()
     # the package's bytes go to each worker through the cluster: no path of this machine
     loaded = client.run(_prepare_worker, package.key, package.data, files[0], workers=workers)
     setup_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    shipped = client.scatter(package.data, broadcast=True, workers=workers)  # for late joiners
+    # for late joiners; a key of its own each call (hash=False): re-scattering the key a previous
+    # call just released trips the scheduler (distributed 2026.8: `assert ts.priority`)
+    shipped = client.scatter(package.data, broadcast=True, workers=workers, hash=False)
     futures = client.map(_score_file, files, package_key=package.key, package=shipped, pure=False,
                          workers=workers, allow_other_workers=False)  # fmt: skip
+    wait(futures, timeout=_SCORING_TIMEOUT_S)  # a lost worker fails the call instead of hanging it
     results = client.gather(futures)
     predictions = pd.Series(np.concatenate([labels for labels, _ in results]), name="prediction")
     seconds = time.perf_counter() - start
