@@ -192,6 +192,8 @@ def check_node_arrays(model: Any) -> None:
     >>> from sklearn.tree import DecisionTreeClassifier
     >>> check_node_arrays(DecisionTreeClassifier().fit([[0], [1]], [0, 1]))
     """
+    # Private scikit-learn modules: the tree, forest and neighbours classes holding the Cython
+    # arrays this check inspects have no public import path (pinned scikit-learn 1.9.0).
     from sklearn.ensemble._forest import BaseForest
     from sklearn.ensemble._gb import BaseGradientBoosting
     from sklearn.ensemble._hist_gradient_boosting.gradient_boosting import (
