@@ -112,10 +112,11 @@ def test_q1_accepts_a_client_that_asks_the_server(answer):
 
 @pytest.mark.server
 def test_q1_refuses_predictions_made_in_process():
-    from prodml_workshop.packaging import load_model
-    from prodml_workshop.serving import default_model_dir
+    from prodml_workshop.data import load_penguins
+    from prodml_workshop.penguin_model import penguin_pipeline
 
-    model = load_model(default_model_dir())
+    penguins = load_penguins()  # the course's penguin model, trained in the student's process
+    model = penguin_pipeline().fit(penguins[PENGUIN_FEATURES], penguins["species"])
 
     def in_process(url, records):
         import pandas as pd
