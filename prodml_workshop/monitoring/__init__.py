@@ -21,8 +21,9 @@ Examples
 DataDriftResult(dataset_drift=True, drifted=3/5, columns=['temp_max', 'temp_min', 'weather'])
 """
 
+from .column_choice import default_test, infer_column_type
 from .concept_drift import ChangeDetector, PageHinkley, detect_change, performance_by_window
-from .data_drift import DataDriftResult, default_test, detect_data_drift, infer_column_type
+from .data_drift import DataDriftResult, detect_data_drift
 from .data_quality import (
     REFERENCE_PROFILE,
     feature_profile,

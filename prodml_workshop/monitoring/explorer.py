@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .data_drift import default_test
+from .column_choice import default_test
 from .statistics import (
     STAT_TESTS,
     jensen_shannon_distance,

@@ -7,7 +7,9 @@ statistical tests (``ks``, ``chisquare``, ``z``: small means the samples differ)
 dropped first, and for numeric statistics infinite values too, as Evidently does.
 
 :data:`STAT_TESTS` describes each statistic: its default threshold and on which side of it a
-column counts as drifted (Evidently 0.7's defaults).
+column counts as drifted (Evidently 0.7's defaults). The private ``_..._from_counts`` and
+``_..._from_shares`` functions compute a statistic from prepared counts or shares (see
+:mod:`.counts_and_shares`), so that :func:`~.data_drift.detect_data_drift` counts a column once.
 
 Examples
 --------
@@ -29,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .drift_input import DriftInputError
+from .counts_and_shares import _category_counts, _finite, _present, _sample_shares
 
 __all__ = [
     "STAT_TESTS",
@@ -97,47 +99,6 @@ STAT_TESTS: dict[str, StatTest] = {
     )
 }
 
-# Evidently bins a numeric column for Jensen-Shannon and PSI when its reference has more
-# distinct values than this; below, each distinct value is its own category.
-_MAX_VALUES_AS_CATEGORIES = 20
-
-
-def _finite(values: Any, side: str = "sample") -> np.ndarray:
-    """Return the values as a float array without NaN and infinities."""
-    try:
-        array = np.asarray(values, dtype=float).ravel()
-    except (TypeError, ValueError) as exc:
-        raise DriftInputError(
-            f"The {side} holds values that are not numbers ({exc}); this statistic needs "
-            "numbers. Use chi_square_pvalue, z_test_pvalue, jensen_shannon_distance or psi "
-            "for categories."
-        ) from exc
-    array = array[np.isfinite(array)]
-    if array.size == 0:
-        raise DriftInputError(f"The {side} has no finite value to compare.")
-    return array
-
-
-def _present(values: Any, side: str = "sample") -> pd.Series:
-    """Return the values as a Series without missing values."""
-    series = pd.Series(np.asarray(values).ravel() if not isinstance(values, pd.Series) else values)
-    series = series.dropna()
-    if series.empty:
-        raise DriftInputError(f"The {side} has no value to compare (all are missing).")
-    return series
-
-
-def _category_counts(reference: pd.Series, current: pd.Series) -> pd.DataFrame:
-    """Count each value in both samples, over the union of their values (sorted if possible)."""
-    table = pd.concat(
-        [reference.value_counts(), current.value_counts()], axis=1, keys=["reference", "current"]
-    ).fillna(0)
-    table = table[table.sum(axis=1) > 0]  # a category dtype also lists values never seen
-    try:
-        return table.sort_index()
-    except TypeError:  # values of several types that do not order, e.g. 1 and "a"
-        return table
-
 
 def _wasserstein_sorted(reference: np.ndarray, current: np.ndarray) -> float:
     """First Wasserstein distance of two sorted samples, in linear time.
@@ -188,36 +149,6 @@ def _z_test_from_counts(counts: pd.DataFrame) -> float:
     return float(2 * stats.norm.sf(abs(z)))
 
 
-def _shares(
-    reference: pd.Series, current: pd.Series, numerical: bool, fill_zeros: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Share of each sample per bin (numeric, many values) or per value (Evidently's binning)."""
-    if numerical and reference.nunique() > _MAX_VALUES_AS_CATEGORIES:
-        ref, cur = reference.to_numpy(dtype=float), current.to_numpy(dtype=float)
-        edges = np.histogram_bin_edges(np.concatenate([ref, cur]), bins="sturges")
-        ref_shares = np.histogram(ref, edges)[0] / ref.size
-        cur_shares = np.histogram(cur, edges)[0] / cur.size
-        if fill_zeros:
-            return _fill_zeros(ref_shares), _fill_zeros(cur_shares)
-        return ref_shares, cur_shares
-    return _shares_from_counts(_category_counts(reference, current), fill_zeros)
-
-
-def _shares_from_counts(counts: pd.DataFrame, fill_zeros: bool) -> tuple[np.ndarray, np.ndarray]:
-    ref_shares = counts["reference"].to_numpy() / counts["reference"].sum()
-    cur_shares = counts["current"].to_numpy() / counts["current"].sum()
-    if fill_zeros:
-        return _fill_zeros(ref_shares), _fill_zeros(cur_shares)
-    return ref_shares, cur_shares
-
-
-def _fill_zeros(shares: np.ndarray) -> np.ndarray:
-    # Evidently's rule: empty bins get 1e-4, or a millionth of the smallest share if that is
-    # at most 1e-4, so that the logarithm in PSI stays finite.
-    smallest = shares[shares > 0].min()
-    return np.where(shares == 0, smallest / 1e6 if smallest <= 1e-4 else 1e-4, shares)
-
-
 def _jensen_shannon_from_shares(p: np.ndarray, q: np.ndarray) -> float:
     p, q = p / p.sum(), q / q.sum()
     mixture = (p + q) / 2
@@ -229,14 +160,6 @@ def _jensen_shannon_from_shares(p: np.ndarray, q: np.ndarray) -> float:
 
 def _psi_from_shares(reference: np.ndarray, current: np.ndarray) -> float:
     return float(np.sum((reference - current) * np.log(reference / current)))
-
-
-def _is_numerical(values: pd.Series, kind: str | None) -> bool:
-    if kind is None:
-        return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-    if kind not in ("numerical", "categorical"):
-        raise ValueError(f"kind must be 'numerical', 'categorical' or None, not {kind!r}.")
-    return kind == "numerical"
 
 
 def ks_pvalue(reference: Any, current: Any) -> float:
@@ -390,12 +313,7 @@ def jensen_shannon_distance(reference: Any, current: Any, *, kind: str | None = 
     >>> jensen_shannon_distance(["a", "b"], ["a", "b"])
     0.0
     """
-    reference, current = _present(reference, "reference"), _present(current, "current")
-    numerical = _is_numerical(reference, kind)
-    if numerical:
-        reference = pd.Series(_finite(reference, "reference"))
-        current = pd.Series(_finite(current, "current"))
-    return _jensen_shannon_from_shares(*_shares(reference, current, numerical, fill_zeros=False))
+    return _jensen_shannon_from_shares(*_sample_shares(reference, current, kind, fill_zeros=False))
 
 
 def psi(reference: Any, current: Any, *, kind: str | None = None) -> float:
@@ -427,9 +345,4 @@ def psi(reference: Any, current: Any, *, kind: str | None = None) -> float:
     >>> round(psi(["a"] * 50 + ["b"] * 50, ["a"] * 90 + ["b"] * 10), 3)
     0.879
     """
-    reference, current = _present(reference, "reference"), _present(current, "current")
-    numerical = _is_numerical(reference, kind)
-    if numerical:
-        reference = pd.Series(_finite(reference, "reference"))
-        current = pd.Series(_finite(current, "current"))
-    return _psi_from_shares(*_shares(reference, current, numerical, fill_zeros=True))
+    return _psi_from_shares(*_sample_shares(reference, current, kind, fill_zeros=True))
