@@ -7,6 +7,7 @@ seconds; the others need no server.
 from __future__ import annotations
 
 import textwrap
+import time
 from collections import Counter
 
 import numpy as np
@@ -246,8 +247,10 @@ def test_q3_blank_is_not_attempted():
     def stub(path, model_dir):
         raise NotImplementedError("your code here")
 
+    start = time.monotonic()
     for answer in (PLACEHOLDER, stub):
         assert _question(3, score_partition=answer).evaluate().status is Status.NOT_ATTEMPTED
+    assert time.monotonic() - start < 2  # before a model is fitted and saved
 
 
 # --- q4: capacity from a load test -------------------------------------------------------------
