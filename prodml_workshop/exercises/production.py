@@ -9,6 +9,9 @@
 * q4 writes the promotion gate, on feedback windows where a careless comparison flips the verdict;
 * q5 diagnoses an incident from a prediction log (:mod:`.incident_log`);
 * q6 is a written answer: why both a quality check and a drift check.
+
+The notebook's example inputs, :func:`penguin_profile` (q1) and :func:`promotion_example` (q4),
+are made in :mod:`.production_cases` with the checks' own inputs, and exported from here.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.exercises.answers import short_repr
 from prodml_workshop.exercises.core import (
     FunctionQuestion,
@@ -40,53 +42,15 @@ from prodml_workshop.exercises.production_cases import (
     canary_share_cases,
     canary_share_reference,
     diagnose_reference,
-    make_window,
+    penguin_profile,
     promote_reference,
     promotion_cases,
+    promotion_example,
     quality_cases,
 )
-from prodml_workshop.monitoring.data_quality import feature_profile, quality_issues
+from prodml_workshop.monitoring.data_quality import quality_issues
 
 __all__ = ["bind", "incident_log", "penguin_profile", "promotion_example"]
-
-
-def penguin_profile() -> dict[str, Any]:
-    """Return the reference profile of the penguin features, as ``save_reference`` stores it.
-
-    Returns
-    -------
-    dict
-        ``{"margin": 0.1, "n_rows": ..., "features": {name: {"kind": ..., ...}}}``.
-
-    Examples
-    --------
-    >>> penguin_profile()["features"]["island"]["categories"]
-    ['Biscoe', 'Dream', 'Torgersen']
-    """
-    return feature_profile(load_penguins()[PENGUIN_FEATURES])
-
-
-def promotion_example(seed: int = 5) -> pd.DataFrame:
-    """Return a feedback window like those q4's check makes up.
-
-    Parameters
-    ----------
-    seed : int, default=5
-        The same window for the same seed.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``request_id``, ``label``, ``champion``, ``challenger``; ``None`` where a
-        label has not come yet or the challenger did not score the request.
-
-    Examples
-    --------
-    >>> list(promotion_example().columns)
-    ['request_id', 'label', 'champion', 'challenger']
-    """
-    rng = np.random.default_rng(seed)
-    return make_window(rng, (48, 36, 38), (20, 9), 12)
 
 
 def _not_attempted(name: str) -> NotAttempted:

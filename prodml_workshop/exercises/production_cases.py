@@ -2,7 +2,8 @@
 
 Every generator yields, at every check, the edge cases that tell the common wrong answers from
 the right one, then random cases on top. The reference answers are written from the rules the
-notebook states, independently of any student's code.
+notebook states, independently of any student's code. The examples the notebook shows are made
+here too (:func:`penguin_profile`, :func:`promotion_example`), like the inputs of the checks.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ __all__ = [
     "diagnose_reference",
     "feedback_window",
     "make_window",
+    "penguin_profile",
     "promote_reference",
     "promotion_cases",
+    "promotion_example",
     "quality_cases",
 ]
 
@@ -32,6 +35,22 @@ _Case = tuple[Any, ...]
 
 
 # --- q1: quality --------------------------------------------------------------------------------
+
+
+def penguin_profile() -> dict[str, Any]:
+    """Return the reference profile of the penguin features, as ``save_reference`` stores it.
+
+    Returns
+    -------
+    dict
+        ``{"margin": 0.1, "n_rows": ..., "features": {name: {"kind": ..., ...}}}``.
+
+    Examples
+    --------
+    >>> penguin_profile()["features"]["island"]["categories"]
+    ['Biscoe', 'Dream', 'Torgersen']
+    """
+    return feature_profile(load_penguins()[PENGUIN_FEATURES])
 
 
 def _penguin_case(rng: np.random.Generator) -> _Case:
@@ -233,6 +252,29 @@ def make_window(
     challenger += [bool(rng.random() < 0.5) for _ in range(unlabelled)]
     window = feedback_window(rng, labels, champion, challenger)
     return window.sample(frac=1, random_state=rng).reset_index(drop=True)
+
+
+def promotion_example(seed: int = 5) -> pd.DataFrame:
+    """Return a feedback window like those q4's check makes up.
+
+    Parameters
+    ----------
+    seed : int, default=5
+        The same window for the same seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``request_id``, ``label``, ``champion``, ``challenger``; ``None`` where a
+        label has not come yet or the challenger did not score the request.
+
+    Examples
+    --------
+    >>> list(promotion_example().columns)
+    ['request_id', 'label', 'champion', 'challenger']
+    """
+    rng = np.random.default_rng(seed)
+    return make_window(rng, (48, 36, 38), (20, 9), 12)
 
 
 def promotion_cases(rng: np.random.Generator) -> Iterator[_Case]:
