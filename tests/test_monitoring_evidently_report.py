@@ -102,6 +102,7 @@ def test_small_and_large_references_use_evidentlys_default_tests():
     assert set(large.loc[large["type"] == "categorical", "test"]) == {"jensenshannon"}
 
 
+@pytest.mark.slow  # imports and runs Evidently
 def test_verdicts_agree_with_evidently_on_the_seattle_weather_years():
     weather = load_seattle_weather()
     ours = _assert_agree(weather[:365], weather[-365:])
@@ -109,6 +110,7 @@ def test_verdicts_agree_with_evidently_on_the_seattle_weather_years():
     assert ours.table.set_index("column").loc["weather", "statistic"] == 0.0
 
 
+@pytest.mark.slow  # imports and runs Evidently
 def test_verdicts_agree_with_evidently_with_missing_values():
     rng = np.random.default_rng(3)
     reference, current = _mixed(rng, 400, 0.0), _mixed(rng, 300, 0.2)
@@ -118,6 +120,7 @@ def test_verdicts_agree_with_evidently_with_missing_values():
     _assert_agree(reference, current)
 
 
+@pytest.mark.slow  # imports and runs Evidently
 def test_infinite_values_are_dropped_as_evidentlys_column_verdicts_drop_them():
     # Evidently's per-column ValueDrift drops +-inf; its dataset-level DriftedColumnsCount only
     # cleans columns that hold a NaN, so there y keeps its infinities and counts as drifted.
@@ -129,6 +132,7 @@ def test_infinite_values_are_dropped_as_evidentlys_column_verdicts_drop_them():
     assert "y" not in ours.drifted_columns
 
 
+@pytest.mark.slow  # imports and runs Evidently
 def test_verdicts_agree_with_evidently_on_category_dtype_with_unseen_categories():
     rng = np.random.default_rng(4)
     dtype = pd.CategoricalDtype(["red", "green", "blue", "grey", "never"])
@@ -138,6 +142,7 @@ def test_verdicts_agree_with_evidently_on_category_dtype_with_unseen_categories(
     assert ours.table.loc[0, "test"] == "chisquare"
 
 
+@pytest.mark.slow  # imports and runs Evidently
 def test_evidently_result_refuses_a_snapshot_without_the_drift_preset():
     from evidently import Report
     from evidently.presets import DataSummaryPreset

@@ -294,6 +294,7 @@ def test_save_refuses_a_non_empty_folder_that_is_not_a_package(classifier, tmp_p
 # --- Formats that do not apply ------------------------------------------------------------
 
 
+@pytest.mark.slow  # the refusal lists the formats that work: converts to PMML, starts a JVM
 @pytest.mark.parametrize("fmt", ["safetensors", "torch"])
 def test_tensor_formats_refuse_scikit_learn_models(classifier, tmp_path, fmt):
     with pytest.raises(UnsupportedFormatError, match="tensors"):
@@ -305,6 +306,7 @@ def test_unknown_format_lists_the_known_ones(classifier, tmp_path):
         save_model(classifier[0], tmp_path, format="torch_export")
 
 
+@pytest.mark.slow  # the refusal lists the formats that work: converts to PMML, starts a JVM
 def test_onnx_needs_sample_input(classifier, tmp_path):
     with pytest.raises(ValueError, match="sample_input"):
         save_model(classifier[0], tmp_path, format="onnx")
@@ -460,6 +462,7 @@ def _double(X):
     return X * 2
 
 
+@pytest.mark.slow  # the refusal lists the formats that work: converts to PMML, starts a JVM
 def test_skops_refuses_types_it_does_not_trust_unless_trusted(penguins, tmp_path):
     X = penguins[NUMERIC].fillna(0)
     model = make_pipeline(FunctionTransformer(_double), Ridge()).fit(X, penguins["year"])
@@ -508,6 +511,7 @@ def test_environment_warning_lists_each_difference(course_package, tmp_path):
 # --- compare_formats ----------------------------------------------------------------------
 
 
+@pytest.mark.slow  # PMML starts a JVM
 def test_compare_formats_reports_every_sklearn_format_with_sane_values(classifier):
     model, X = classifier
     table = compare_formats(model, X)

@@ -163,6 +163,7 @@ def _double(X):
     return X * 2
 
 
+@pytest.mark.slow  # the refusal lists the formats that work: converts to PMML, starts a JVM
 def test_load_trusts_an_explicit_list_of_type_names(regression, tmp_path):
     X, y = regression
     model = make_pipeline(FunctionTransformer(_double), Ridge()).fit(X, y)

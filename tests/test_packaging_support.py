@@ -54,6 +54,7 @@ def _digests(folder):
     return {file.name: hashlib.sha256(file.read_bytes()).hexdigest() for file in folder.iterdir()}
 
 
+@pytest.mark.slow  # the refusal lists the formats that work: converts to PMML, starts a JVM
 def test_a_refused_save_leaves_an_existing_package_intact(forest, spaced_frame, tmp_path):
     X, _ = spaced_frame
     package = save_model(forest, tmp_path / "pkg", format="skops", sample_input=X.head())
@@ -66,6 +67,7 @@ def test_a_refused_save_leaves_an_existing_package_intact(forest, spaced_frame, 
     np.testing.assert_array_equal(load_model(package).predict(X), forest.predict(X))
 
 
+@pytest.mark.slow  # the refusal lists the formats that work: converts to PMML, starts a JVM
 def test_a_refused_save_creates_no_folder(forest, spaced_frame, tmp_path):
     X, _ = spaced_frame
     with pytest.raises(UnsupportedFormatError):
@@ -90,6 +92,7 @@ def test_a_model_no_format_can_store_is_refused_everywhere_saying_so(tmp_path):
     assert not (tmp_path / "pkg").exists()
 
 
+@pytest.mark.slow  # PMML starts a JVM
 def test_format_support_lists_every_format_with_a_reason_for_each_no(forest, spaced_frame):
     X, _ = spaced_frame
     table = format_support(forest, X.head())
