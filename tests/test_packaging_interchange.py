@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from skl2onnx import to_onnx
 from sklearn.compose import make_column_transformer
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.impute import SimpleImputer
@@ -39,6 +38,8 @@ def frame():
 
 @pytest.mark.slow  # a second Python process
 def test_score_onnx_elsewhere_scores_a_regressor_on_numpy_without_its_libraries(tmp_path):
+    from skl2onnx import to_onnx  # here, not at collection: the only test that needs it
+
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 3)).astype(np.float32)
     model = RandomForestRegressor(n_estimators=10, random_state=0).fit(X, X @ [1.0, -2.0, 0.5])

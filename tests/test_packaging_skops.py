@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import skops.io
 from sklearn.datasets import make_classification, make_regression
 from sklearn.ensemble import (
     GradientBoostingClassifier,
@@ -54,6 +53,8 @@ def _save_skops(model, X, folder: Path) -> Path:
 
 def _replace_artifact(package: Path, model) -> None:
     """Write another model into the package and fix its checksum, as an attacker would."""
+    import skops.io  # here, not at collection: it imports all of scikit-learn and PyTorch
+
     artifact = package / "model.skops"
     skops.io.dump(model, artifact)
     _refresh_checksum(package)
@@ -113,6 +114,8 @@ def _edit_tree_nodes(tree, edit) -> None:
     ids=lambda value: type(value).__name__ if not isinstance(value, str) else value,
 )
 def test_scikit_learn_families_load_from_skops_without_trust(model, data, request, tmp_path):
+    import skops.io
+
     X, y = request.getfixturevalue(data)
     model.fit(X, y)
     package = _save_skops(model, X, tmp_path / "pkg")
@@ -143,6 +146,8 @@ def _rename_function(node, old: tuple[str, str], new: tuple[str, str]) -> int:
 
 @pytest.mark.parametrize("target", [("os", "system"), ("builtins", "eval")])
 def test_a_skops_file_naming_os_system_or_eval_is_refused_by_default(regression, tmp_path, target):
+    import skops.io
+
     X, y = regression
     package = _save_skops(Ridge().fit(X, y), X, tmp_path / "pkg")
     # A crafted file: a FunctionTransformer whose function is os.system or builtins.eval.
@@ -165,6 +170,8 @@ def _double(X):
 
 @pytest.mark.slow  # the refusal lists the formats that work: converts to PMML, starts a JVM
 def test_load_trusts_an_explicit_list_of_type_names(regression, tmp_path):
+    import skops.io
+
     X, y = regression
     model = make_pipeline(FunctionTransformer(_double), Ridge()).fit(X, y)
     name = f"{__name__}._double"
