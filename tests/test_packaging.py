@@ -328,6 +328,7 @@ def test_torch_model_needs_init_kwargs(torch_classifier, tmp_path):
         save_model(net, tmp_path, format="torch", sample_input=X[:5])
 
 
+@pytest.mark.slow  # the refusal lists the formats that work: exports to ONNX (torch.export)
 def test_torch_model_with_wrong_init_kwargs_is_refused_at_save_time(torch_classifier, tmp_path):
     net, X, init_kwargs = torch_classifier
     with pytest.raises(ArchitectureError, match="does not have the model's shape"):
