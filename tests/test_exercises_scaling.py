@@ -205,6 +205,7 @@ def test_q2_refuses_an_endpoint_that_does_not_batch(tmp_path):
     assert "batchable is false" in result.message
 
 
+@pytest.mark.server  # the stub is found in the log of a server start
 def test_q2_stub_is_not_attempted_and_a_missing_file_is_wrong(tmp_path):
     stub = _service(tmp_path, 'raise NotImplementedError("your code here")\n')
     assert _question(2, service_file=stub).evaluate().status is Status.NOT_ATTEMPTED
@@ -226,9 +227,11 @@ def test_q3_accepts_a_function_that_loads_the_given_package():
 
 
 def test_q3_refuses_the_course_model_and_a_dataframe():
-    from prodml_workshop.serving import default_model_dir
+    from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
+    from prodml_workshop.penguin_model import penguin_pipeline
 
-    course = load_model(default_model_dir())
+    penguins = load_penguins()  # the course's penguin model, trained in the student's process
+    course = penguin_pipeline().fit(penguins[PENGUIN_FEATURES], penguins["species"])
 
     def with_the_course_model(path, model_dir):
         return course.predict(pd.read_parquet(path)).tolist()
