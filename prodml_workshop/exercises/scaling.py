@@ -277,8 +277,8 @@ class ScorePartition(Question):
                 Path(tmp) / "parts", n_rows, n_partitions=3, seed=int(rng.integers(2**31))
             )
             sample = pd.read_parquet(next(folder.glob("*.parquet"))).head()
-            # ONNX loads without importing scikit-learn's pickled classes (skops imports PyTorch
-            # too); the reference is the package itself, so it predicts what the student's does.
+            # ONNX: saved and loaded without importing skops, which imports PyTorch (~4 s); the
+            # reference is the package itself, so it predicts what the student's function does.
             model_dir = save_model(model, Path(tmp) / "model", format="onnx",
                                    sample_input=sample)  # fmt: skip
             served = load_model(model_dir)
