@@ -219,6 +219,7 @@ def test_compare_formats_puts_torch_safetensors_and_onnx_side_by_side(net):
     assert 0 <= table.loc["onnx", "max_abs_diff"] < 1e-5
 
 
+@pytest.mark.slow  # exports to ONNX via torch.export: imports torch._dynamo (~4 s), ~1.5 s each
 def test_onnx_package_of_a_torch_module_loads_without_its_class(net, tmp_path):
     """The graph holds the architecture: a manifest naming a missing class does not matter."""
     import json
@@ -240,6 +241,7 @@ def test_onnx_package_of_a_torch_module_loads_without_its_class(net, tmp_path):
     np.testing.assert_allclose(load_model(package).predict_proba(X), expected, atol=1e-6)
 
 
+@pytest.mark.slow  # exports to ONNX via torch.export: imports torch._dynamo (~4 s), ~1.5 s each
 def test_save_model_leaves_a_torch_module_in_training_mode_untouched(tmp_path):
     torch.manual_seed(1)
     module = PenguinNet(n_features=4, n_outputs=1, hidden=8).train()
