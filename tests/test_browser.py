@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+import nbformat
 import psutil
 import pytest
 import requests
@@ -139,8 +140,6 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
 
 
 def _slides(path: Path) -> int:
-    import nbformat  # imported here: importing it at collection costs every worker ~3 s
-
     cells = nbformat.read(path, as_version=4).cells
     return sum(cell.metadata.get("slideshow", {}).get("slide_type") == "slide" for cell in cells)
 
@@ -157,8 +156,6 @@ def _wait_for_idle_kernel(url: str, path: str) -> None:
 
 def _run_all(page, lab: Lab, path: str, shots: Path) -> str:
     """Open ``path`` in JupyterLab, Run All Cells, wait for the end; return what went wrong."""
-    import nbformat
-
     console: list[str] = []
     page.on("console", lambda message: message.type == "error" and console.append(message.text))
     page.goto(f"{lab.url}/lab/workspaces/{Path(path).stem}/tree/{path}?reset")
@@ -254,8 +251,6 @@ LECTURES = sorted(path.name for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.
 @pytest.mark.slow
 @pytest.mark.parametrize("name", LECTURES)
 def test_lecture_notebook_opens_as_rise_slides(lab, chromium, name):
-    import nbformat
-
     page = chromium.new_page(viewport={"width": 1280, "height": 800})
     page.goto(f"{lab.url}/rise/notebooks/{name}")
     page.locator(".reveal .slides > section").first.wait_for(timeout=120_000)
