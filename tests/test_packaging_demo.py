@@ -28,6 +28,9 @@ def penguins():
     return load_penguins()
 
 
+# train_penguin_net uses torch.optim, which imports torch._dynamo (~2.5 s): no other unit-tier
+# test needs it.
+@pytest.mark.slow
 def test_train_penguin_net_learns_species_and_records_its_architecture(penguins, tmp_path):
     complete = penguins.dropna(subset=NUMERIC)
     X = complete[NUMERIC].to_numpy(np.float32)
@@ -42,6 +45,7 @@ def test_train_penguin_net_learns_species_and_records_its_architecture(penguins,
     assert accuracy > 0.9
 
 
+@pytest.mark.slow  # torch.optim: see above
 def test_train_penguin_net_is_reproducible():
     X = np.random.default_rng(0).normal(size=(30, 3)).astype(np.float32)
     y = ["a", "b", "c"] * 10
