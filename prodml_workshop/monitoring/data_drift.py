@@ -61,9 +61,19 @@ class DataDriftResult:
 
     Examples
     --------
-    >>> result = detect_data_drift(reference, current)  # doctest: +SKIP
-    >>> result.dataset_drift, result.drifted_columns  # doctest: +SKIP
-    (True, ['temp_max', 'temp_min'])
+    >>> table = pd.DataFrame(
+    ...     {
+    ...         "column": ["temp_max", "weather"],
+    ...         "type": ["numerical", "categorical"],
+    ...         "test": ["ks", "chisquare"],
+    ...         "statistic": [0.001, 0.4],
+    ...         "threshold": [0.05, 0.05],
+    ...         "drifted": [True, False],
+    ...     }
+    ... )
+    >>> result = DataDriftResult(table)
+    >>> result.dataset_drift, result.drifted_columns
+    (True, ['temp_max'])
     """
 
     table: pd.DataFrame
