@@ -162,6 +162,7 @@ def _post(server, records, request_id=None, endpoint="predict"):
                          headers=headers, timeout=30)  # fmt: skip
 
 
+@pytest.mark.server
 def test_shadow_answers_and_version_are_the_served_models_and_both_are_logged(
     shadow_server, course_package, strict_package, penguin_inputs
 ):
@@ -191,6 +192,7 @@ def test_shadow_answers_and_version_are_the_served_models_and_both_are_logged(
     assert by_role["shadow"]["outputs"].tolist() == shadow.predict(inputs).tolist()
 
 
+@pytest.mark.server
 def test_a_failing_shadow_never_fails_the_request(shadow_server, course_package, penguin_inputs):
     row = penguin_inputs.iloc[[3]]  # missing numbers: the shadow cannot predict
     assert row.isna().any(axis=None)
@@ -202,6 +204,7 @@ def test_a_failing_shadow_never_fails_the_request(shadow_server, course_package,
     assert "refused request shadow-fails" in shadow_server.logs()
 
 
+@pytest.mark.server
 def test_the_shadow_scores_probabilities_too(shadow_server, penguin_inputs):
     records = to_records(penguin_inputs.dropna().head(2))
     assert _post(shadow_server, records, "proba-1", "predict_proba").status_code == 200
@@ -211,6 +214,7 @@ def test_the_shadow_scores_probabilities_too(shadow_server, penguin_inputs):
     assert set(rows["endpoint"]) == {"predict_proba"}
 
 
+@pytest.mark.server
 def test_a_second_model_with_other_features_stops_the_server(course_package, tmp_path):
     X = pd.DataFrame({"bill length": [1.0, 2.0, 3.0]})
     other = save_model(DecisionTreeRegressor().fit(X, [1, 2, 3]), tmp_path / "other",
@@ -261,6 +265,7 @@ def _answered_by(server, request_ids):
     return responses
 
 
+@pytest.mark.server
 def test_canary_answers_about_its_share_of_distinct_request_ids(canary_server, versions):
     ids = [f"client-{i}" for i in range(400)]
     responses = _answered_by(canary_server, ids)
@@ -280,6 +285,7 @@ def test_canary_answers_about_its_share_of_distinct_request_ids(canary_server, v
     assert set(log["role"]) == {"served"} and len(log) == len(ids)
 
 
+@pytest.mark.server
 def test_the_same_request_id_always_gets_the_same_version(canary_server, versions):
     ids = [f"user-{i}" for i in range(30)] * 3
     responses = _answered_by(canary_server, ids)
@@ -290,6 +296,7 @@ def test_the_same_request_id_always_gets_the_same_version(canary_server, version
     assert set(seen.values()) == set(versions)
 
 
+@pytest.mark.server
 def test_requests_without_an_id_are_split_at_random(canary_server, versions):
     responses = _answered_by(canary_server, [None] * 60)
     answered = [r.headers["X-Model-Version"] for r in responses]
@@ -298,6 +305,7 @@ def test_requests_without_an_id_are_split_at_random(canary_server, versions):
         assert (response.json() == [CANARY_VALUE]) == (version == versions[1])
 
 
+@pytest.mark.server
 def test_errors_of_a_canary_service_name_the_served_version(canary_server, versions):
     response = _post(canary_server, [{"wind speed": 1.0}], "client-1")
     assert response.status_code == 400
