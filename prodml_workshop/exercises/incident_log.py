@@ -109,12 +109,14 @@ def incident_log(
         cause = ("data", culprit)
     else:
         moved = after & ((rng.random(len(log)) < 0.3) if canary else True)
+        moved[after.idxmax()] = True  # the complaints begin with the new version's first answer
         log.loc[moved, "served_by"] = new
         cause = ("model", new)
     served = log.assign(role="served", model_version=log["served_by"])
-    # The shadow starts two hours after the complaints: a version that appeared last, but
-    # answered nobody.
-    shadowed = log[log["timestamp"] >= since + pd.Timedelta(hours=2)]
+    # The shadow starts two hours after the complaints, and after their first request: a
+    # version that appeared last, but answered nobody.
+    first = log.loc[after, "timestamp"].min()
+    shadowed = log[(log["timestamp"] >= since + pd.Timedelta(hours=2)) & (log["timestamp"] > first)]
     shadowed = shadowed.assign(role="shadow", model_version=shadow)
     rows = pd.concat([served, shadowed]).sort_values(["timestamp", "role"], kind="stable")
     rows["outputs"] = rng.choice(_LABELS, size=len(rows))
