@@ -49,8 +49,9 @@ def test_serve_raises_with_the_server_log_when_the_model_dir_is_wrong(tmp_path):
     assert "Traceback" in message  # the server's own log
 
 
-def test_no_server_survives_its_caller_being_killed(course_package, tmp_path, assert_stopped):
-    package, log_db = str(course_package), str(tmp_path / "l.db")
+def test_no_server_survives_its_caller_being_killed(course_packages, tmp_path, assert_stopped):
+    # ONNX: the format is not the point, and its workers start in half the time of skops'.
+    package, log_db = str(course_packages("onnx")), str(tmp_path / "l.db")
     caller = subprocess.Popen(
         [
             sys.executable,
@@ -95,14 +96,13 @@ def _predict_requests_counted(url):
     )
 
 
-def test_two_servers_at_once_keep_their_metrics_apart(course_package, tmp_path, penguin_inputs):
-    record = to_records(penguin_inputs.head(1))
+def test_two_servers_at_once_keep_their_metrics_apart(course_packages, tmp_path, penguin_inputs):
+    package, record = course_packages("onnx"), to_records(penguin_inputs.head(1))
     # Both start at the same time (serve() blocks until its server is ready); whichever
     # started is stopped, also when the other failed.
     with ThreadPoolExecutor(max_workers=2) as pool:
         starting = [
-            pool.submit(serve, course_package, log_db=tmp_path / f"{n}.db", timeout=120)
-            for n in "ab"
+            pool.submit(serve, package, log_db=tmp_path / f"{n}.db", timeout=120) for n in "ab"
         ]
     with contextlib.ExitStack() as started:
         for start in starting:
