@@ -1,7 +1,8 @@
 """The serving questions against right answers, wrong answers and blanks.
 
 q1 and q3 start real servers (one per check, stopped at its end), so each of their tests costs
-a few seconds; a blank must cost none.
+a few seconds; a blank must cost none. One q1 test lets the check start its own server; the
+others share one module server through ``ex.q1_server()`` (the same check, the same model).
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ from prodml_workshop.exercises import PLACEHOLDER, Status
 from prodml_workshop.exercises import serving as ex
 from prodml_workshop.serving import ServerStartError, read_log, to_records
 
-pytestmark = pytest.mark.usefixtures("no_bentoml_left")
+pytestmark = pytest.mark.usefixtures("nothing_left_running")
+
+
+@pytest.fixture
+def nothing_left_running(bentoml_processes, assert_stopped):
+    """After the test, no BentoML process it started is still running (the shared q1 server
+    belongs to the module, and is checked when it stops)."""
+    before = {process.pid for process in bentoml_processes()}
+    yield
+    assert_stopped([p for p in bentoml_processes() if p.pid not in before])
 
 
 def _question(number: int, **answers):
@@ -103,15 +113,55 @@ def _with_the_client(url, records):
         return client.predict(records=records)
 
 
+@pytest.fixture(scope="module")
+def q1_url(bentoml_processes, assert_stopped):
+    """One q1 server for the module's q1 checks; it stops, leaving nothing, at the end."""
+    with ex.q1_server() as url:
+        servers = bentoml_processes()
+        assert servers
+        yield url
+    assert_stopped(servers)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{url}/readyz", timeout=2)
+
+
 @pytest.mark.server
-@pytest.mark.parametrize("answer", [_over_http, _with_the_client])
-def test_q1_accepts_a_client_that_asks_the_server(answer):
+def test_q1_check_starts_its_own_server_and_stops_it(bentoml_processes):
+    seen = []
+
+    def answer(url, records):
+        seen.append((url, bentoml_processes()))
+        return _over_http(url, records)
+
     result = _question(1, predict_over_http=answer).evaluate()
     assert result.status is Status.PASS, result.message
+    # The calls after the blank probe reach a real server, at one URL (2 batches, then the
+    # refusal), stopped with the check (so not a shared one).
+    served = [url for url, servers in seen if servers]
+    assert len(served) == 3 and len(set(served)) == 1, seen
+    url = served[0]
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{url}/readyz", timeout=2)
 
 
 @pytest.mark.server
-def test_q1_refuses_predictions_made_in_process():
+@pytest.mark.parametrize("answer", [_over_http, _with_the_client])
+def test_q1_accepts_a_client_that_asks_the_server(answer, q1_url):
+    urls = set()
+
+    def recording(url, records):
+        urls.add(url)
+        return answer(url, records)
+
+    result = _question(1, predict_over_http=recording).evaluate()
+    assert result.status is Status.PASS, result.message
+    # The check asked the shared server (the unreachable URL first, for a blank) and left it up.
+    assert q1_url in urls
+    assert requests.get(f"{q1_url}/readyz", timeout=10).status_code == 200
+
+
+@pytest.mark.server
+def test_q1_refuses_predictions_made_in_process(q1_url):
     from prodml_workshop.data import load_penguins
     from prodml_workshop.penguin_model import penguin_pipeline
 
@@ -129,7 +179,7 @@ def test_q1_refuses_predictions_made_in_process():
 
 
 @pytest.mark.server
-def test_q1_refuses_a_client_that_returns_the_error_as_predictions():
+def test_q1_refuses_a_client_that_returns_the_error_as_predictions(q1_url):
     def no_status_check(url, records):
         return requests.post(f"{url}/predict", json={"records": records}, timeout=30).json()
 
@@ -139,7 +189,7 @@ def test_q1_refuses_a_client_that_returns_the_error_as_predictions():
 
 
 @pytest.mark.server
-def test_q1_explains_a_wrong_body():
+def test_q1_explains_a_wrong_body(q1_url):
     def wrong_key(url, records):
         response = requests.post(f"{url}/predict", json={"rows": records}, timeout=30)
         response.raise_for_status()

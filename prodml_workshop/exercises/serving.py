@@ -5,7 +5,9 @@ whole notebook has run, when the notebook's own servers are stopped. A check tha
 server starts one itself, for the time of that check only, and always stops it:
 
 * q1 serves a model the student has never seen (with :func:`~prodml_workshop.serving.serve`)
-  and calls the student's client function with its URL;
+  and calls the student's client function with its URL (inside a ``with q1_server():``
+  block, every check shares that block's server: for a test or a script checking many
+  answers in one process);
 * q3 serves the student's service file with ``bentoml serve``
   (:func:`~prodml_workshop.exercises.student_service.serve_service_file`, which the notebook
   also uses to try a service file by hand).
@@ -18,11 +20,12 @@ check.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -53,6 +56,7 @@ from prodml_workshop.serving import ServerStartError, serve, to_records
 __all__ = [
     "bind",
     "field_notes",
+    "q1_server",
     "serve_service_file",
     "served_penguin_schema",
     "write_slo_log",
@@ -126,6 +130,57 @@ def _shifted_model() -> Any:
     return penguin_pipeline().fit(penguins[PENGUIN_FEATURES], penguins["species"].map(_SHIFTED))
 
 
+# The q1 server that q1_server() shares with the checks inside its block: (URL, package loaded).
+_SHARED_Q1: list[tuple[str, Any]] = []
+
+
+@contextlib.contextmanager
+def _serve_q1_model() -> Iterator[tuple[str, Any]]:
+    """Serve q1's model for the time of a ``with`` block: yield its URL and the package loaded."""
+    with tempfile.TemporaryDirectory(prefix="prodml-q1-") as tmp:
+        # ONNX: the format is not what q1 is about, and its server starts twice as fast as a
+        # skops one (no scikit-learn or PyTorch to import). The reference is the package
+        # itself, so it answers exactly what the server does.
+        sample = load_penguins()[PENGUIN_FEATURES].head()
+        package = save_model(
+            _shifted_model(), Path(tmp) / "model", format="onnx", sample_input=sample
+        )
+        served = load_model(package)
+        with serve(package, log_db=Path(tmp) / "log.sqlite") as server:
+            yield server.url, served
+
+
+@contextlib.contextmanager
+def q1_server() -> Iterator[str]:
+    """Serve q1's model once for every q1 check made inside the ``with`` block.
+
+    Each q1 check otherwise starts a server of its own (4 to 10 s) and stops it at its end; a
+    script or a test that checks many answers in one process shares this one instead. The
+    checks stay the same: the same model, the same fresh records at every check.
+
+    Yields
+    ------
+    str
+        The server's URL.
+
+    Raises
+    ------
+    ServerStartError
+        If the server does not start.
+
+    Examples
+    --------
+    >>> with q1_server():  # doctest: +SKIP
+    ...     results = [bind({"predict_over_http": f})[0].evaluate() for f in answers]
+    """
+    with _serve_q1_model() as shared:
+        _SHARED_Q1.append(shared)
+        try:
+            yield shared[0]
+        finally:
+            _SHARED_Q1.remove(shared)
+
+
 def _call(func: Any, name: str, url: str, records: list[dict[str, Any]]) -> Any:
     try:
         return func(url, records)
@@ -159,43 +214,37 @@ class PredictOverHttp(Question):
             raise
         except Exception:
             pass
-        model = _shifted_model()
         rng = np.random.default_rng()
         batches = [fresh_penguins(1, rng), fresh_penguins(int(rng.integers(8, 30)), rng)]
-        with tempfile.TemporaryDirectory(prefix="prodml-q1-") as tmp:
-            # ONNX: the format is not what q1 is about, and its server starts twice as fast as
-            # a skops one (no scikit-learn or PyTorch to import). The reference is the package
-            # itself, so it answers exactly what the server does.
-            package = save_model(
-                model, Path(tmp) / "model", format="onnx", sample_input=batches[1].head()
-            )
-            served = load_model(package)
-            try:
-                server = serve(package, log_db=Path(tmp) / "log.sqlite")
-            except ServerStartError as err:  # not the student's fault: say so
-                raise Incorrect(f"the check could not start its server: {err}") from None
-            with server:
-                for rows in batches:
-                    records = to_records(rows)
-                    what = f"`{name}(url, <{len(records)} records>)`"
-                    try:
-                        actual = _call(predict_over_http, name, server.url, records)
-                    except NotAttempted:
-                        raise
-                    except Exception as err:
-                        raise Incorrect(f"{what} raised {type(err).__name__}: {err}") from None
-                    expected = served.predict(rows).tolist()
-                    if isinstance(actual, np.ndarray):
-                        actual = actual.tolist()
-                    if actual != expected and isinstance(actual, list):
-                        if len(actual) == len(expected) and set(map(str, actual)) <= set(_SPECIES):
-                            raise Incorrect(
-                                f"{what} returned {actual[:3]}..., not what the server at `url` "
-                                f"answers ({expected[:3]}...). The check serves a model you "
-                                "have not seen: send the records to `url` and return its answer."
-                            )
-                    assert_close(actual, expected, what=what)
-                self._check_refusal(predict_over_http, name, server.url)
+        with contextlib.ExitStack() as stack:
+            if _SHARED_Q1:
+                url, served = _SHARED_Q1[-1]
+            else:
+                try:
+                    url, served = stack.enter_context(_serve_q1_model())
+                except ServerStartError as err:  # not the student's fault: say so
+                    raise Incorrect(f"the check could not start its server: {err}") from None
+            for rows in batches:
+                records = to_records(rows)
+                what = f"`{name}(url, <{len(records)} records>)`"
+                try:
+                    actual = _call(predict_over_http, name, url, records)
+                except NotAttempted:
+                    raise
+                except Exception as err:
+                    raise Incorrect(f"{what} raised {type(err).__name__}: {err}") from None
+                expected = served.predict(rows).tolist()
+                if isinstance(actual, np.ndarray):
+                    actual = actual.tolist()
+                if actual != expected and isinstance(actual, list):
+                    if len(actual) == len(expected) and set(map(str, actual)) <= set(_SPECIES):
+                        raise Incorrect(
+                            f"{what} returned {actual[:3]}..., not what the server at `url` "
+                            f"answers ({expected[:3]}...). The check serves a model you "
+                            "have not seen: send the records to `url` and return its answer."
+                        )
+                assert_close(actual, expected, what=what)
+            self._check_refusal(predict_over_http, name, url)
 
     @staticmethod
     def _check_refusal(func: Any, name: str, url: str) -> None:
