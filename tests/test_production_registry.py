@@ -28,7 +28,7 @@ def _package(folder, depth):
     y = np.array(["oak", "ash", "elm"])[np.digitize(X[FEATURES[0]], [-0.4, 0.4])]
     model = DecisionTreeClassifier(max_depth=depth, random_state=0).fit(X, y)
     package = save_model(
-        model, folder, format="skops", sample_input=X.head(), metadata={"depth": depth}
+        model, folder, format="onnx", sample_input=X.head(), metadata={"depth": depth}
     )
     save_reference(package, X)
     return package
