@@ -85,6 +85,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow  # ~6 s: a Python with BentoML, then the bentoml CLI, in subprocesses
 def test_registry_stores_every_version_and_records_promotions_and_rollbacks(versions, tmp_path):
     home = tmp_path / "bentoml"
     other = _package(tmp_path / "leaves", 1)  # another model's folder name
