@@ -2,11 +2,12 @@
 
 Everything is graded once, in parallel, by one module fixture (the solutions, the exercises and
 a folder of notebooks that go wrong in every way the grader must survive); the tests read its
-rows. The notebook that hangs is graded beside it, with a short cell timeout.
+rows. The notebook that hangs is graded beside it, with a short cell timeout. The right
+notebook among the wrong ones is solutions/00_warmup, graded after them (not a copy graded twice).
 """
 
 import csv
-import shutil
+import dataclasses
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,8 @@ HANG_TIMEOUT = 10
 # The notebooks whose demos and checks start servers or save packages, heaviest first: graded
 # first, so that the two jobs end together instead of one waiting on the last heavy notebook.
 HEAVY = ("02_serving", "03_scaling", "01_packaging", "04_monitoring")
+# The right notebook the wrong and broken ones must not stop: graded after them.
+RIGHT_NOTEBOOK = "solutions/00_warmup.ipynb"
 
 # Three questions defined in the notebook itself, so these tests do not depend on the course's.
 QUESTIONS = """\
@@ -102,15 +105,15 @@ def collected(root, tmp_path_factory):
     crash.cells.insert(1, nbformat.v4.new_code_cell("raise RuntimeError('boom')"))
     crash.cells[2].source = "import os\nos._exit(1)\n" + crash.cells[2].source
     nbformat.write(crash, folder / "c_dead_kernel.ipynb")
-    shutil.copy(warmup, folder / "d_right.ipynb")
     _demo(
         folder / "e_killed.ipynb",
         "q1",
         "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)",
         "q2",
     )
-    # exit() asks the kernel to shut down: it dies a moment later.
-    _demo(folder / "f_exit.ipynb", "q1", "exit()", "time.sleep(5)", "q2", "q3")
+    # exit() asks the kernel to shut down: ipykernel stops its event loop 0.1 s later, which
+    # the busy loop does right after the sleep (10 times longer), before the next cell.
+    _demo(folder / "f_exit.ipynb", "q1", "exit()", "time.sleep(1)", "q2", "q3")
     _demo(
         folder / "g_sys_exit.ipynb",
         "import sys\nsys.exit(1)",  # at the top level: IPython reports it and goes on
@@ -148,7 +151,13 @@ def collected(root, tmp_path_factory):
 def graded(root, collected):
     folder, hang = collected
     notebooks = [nb for nb, _ in find_notebooks([root / "solutions", root / "exercises", folder])]
-    notebooks.sort(key=lambda nb: HEAVY.index(nb.stem) if nb.stem in HEAVY else len(HEAVY))
+    notebooks.sort(
+        key=lambda nb: (
+            HEAVY.index(nb.stem)
+            if nb.stem in HEAVY
+            else len(HEAVY) + nb.as_posix().endswith(f"/{RIGHT_NOTEBOOK}")
+        )
+    )
     with ThreadPoolExecutor(2) as pool:
         hanging = pool.submit(grade, [hang], timeout=HANG_TIMEOUT, jobs=1)
         rows = grade(notebooks, timeout=300)
@@ -204,7 +213,7 @@ def test_wrong_and_broken_notebooks_do_not_stop_the_others(graded):
     }
     assert _statuses(graded, "b_broken.ipynb") == {"(notebook)": Status.FAIL}
     assert _statuses(graded, "c_dead_kernel.ipynb") == {f"q{i}": Status.FAIL for i in range(1, 5)}
-    assert set(_statuses(graded, "d_right.ipynb").values()) == {Status.PASS, Status.REVIEW}
+    assert set(_statuses(graded, RIGHT_NOTEBOOK).values()) == {Status.PASS, Status.REVIEW}
 
 
 def test_a_dead_kernel_keeps_the_verdicts_it_gave(graded):
@@ -269,13 +278,20 @@ def test_a_hanging_cell_fails_only_the_questions_after_it(graded):
     )
 
 
-def test_the_summary_counts_points_per_student_and_notebook(graded):
+def test_the_summary_counts_points_per_student_and_notebook(graded, collected):
     rows, _ = graded
-    header, lines = summarise([r for r in rows if "/collected" in r.notebook])
+    student = collected[0].name
+    # The collected folder's rows, and the right notebook's as if it were in that folder.
+    right = [
+        dataclasses.replace(r, student=student)
+        for r in rows
+        if r.notebook.endswith(f"/{RIGHT_NOTEBOOK}")
+    ]
+    header, lines = summarise([r for r in rows if "/collected" in r.notebook] + right)
     assert header[0] == "student" and header[-3:] == ["points", "out_of", "to_review"]
     ((line,),) = [lines]
     summary = dict(zip(header, line, strict=True))
-    assert summary["d_right"] == 3 and summary["e_killed"] == 1 and summary["to_review"] == 3
+    assert summary["00_warmup"] == 3 and summary["e_killed"] == 1 and summary["to_review"] == 3
 
 
 def test_default_jobs_fits_the_machine():
@@ -283,8 +299,18 @@ def test_default_jobs_fits_the_machine():
     assert default_jobs(peak_mb=10**9) == 1  # never less than one
 
 
-def test_cli_prints_a_table_and_writes_the_csvs(root, tmp_path, collected):
-    folder, _ = collected
+def test_cli_prints_a_table_and_writes_the_csvs(root, tmp_path):
+    # i_unchecked_and_slow without its slow check: an unchecked question and a message with a
+    # newline and a comma.
+    folder = tmp_path / "ana"
+    folder.mkdir()
+    _demo(
+        folder / "j_unchecked.ipynb",
+        "answer = 42",
+        "def boom():\n    raise ValueError('first line\\nsecond line, with a comma')\n"
+        "def double(x):\n    boom()",
+        "q2.check()",
+    )
     out = tmp_path / "grades.csv"
     proc = subprocess.run(
         [
@@ -293,7 +319,7 @@ def test_cli_prints_a_table_and_writes_the_csvs(root, tmp_path, collected):
             "prodml_workshop.exercises",
             "grade",
             "exercises/00_warmup.ipynb",
-            str(folder / "i_unchecked_and_slow.ipynb"),
+            str(folder / "j_unchecked.ipynb"),
             "--csv",
             str(out),
             "--jobs",
@@ -312,6 +338,7 @@ def test_cli_prints_a_table_and_writes_the_csvs(root, tmp_path, collected):
     warmup = [(r["question"], r["status"]) for r in rows if r["notebook"].startswith("exercises")]
     assert warmup == [(f"q{i}", "not attempted") for i in range(1, 5)]
     assert len(rows) == 4 + 3  # a message with a newline and a comma does not break the table
+    assert any("second line, with a comma" in r["message"] for r in rows)
     with open(out.with_name("grades_summary.csv"), newline="") as f:
         summary = list(csv.DictReader(f))
     assert {s["student"] for s in summary} == {"exercises", folder.name}
