@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 import numpy as np
 import pytest
+from question_checks import QuestionChecks
 
 from prodml_workshop.exercises import PLACEHOLDER, Status
 from prodml_workshop.exercises import monitoring as ex
 from prodml_workshop.monitoring import detect_data_drift, psi
 from prodml_workshop.packaging import environment_differences, library_versions
-
-
-def _question(number: int, **answers):
-    return ex.bind(dict(answers))[number - 1]
 
 
 def _not_implemented(*args):
@@ -212,10 +207,8 @@ RUNS = 10
 REFUSAL_RUNS = 3
 
 
-def _always(status, number, runs=RUNS, **answers):
-    question = _question(number, **answers)
-    found = Counter(question.evaluate().status for _ in range(runs))
-    assert found == Counter({status: runs}), found
+_checks = QuestionChecks(ex, runs=RUNS)
+_question, _always = _checks.question, _checks.always
 
 
 def _changed_with_metadata(manifest):

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from question_checks import QuestionChecks
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.exercises import PLACEHOLDER, Status
 from prodml_workshop.exercises import packaging as ex
 from prodml_workshop.packaging import PackagingError, load_model, read_manifest, save_model
 
-
-def _question(number: int, **answers):
-    return ex.bind(dict(answers))[number - 1]
+_checks = QuestionChecks(ex)
+_question = _checks.question
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 import pytest
+from question_checks import QuestionChecks, stub
 
 from prodml_workshop.exercises import PLACEHOLDER, Status
 from prodml_workshop.exercises import production as ex
@@ -32,25 +33,8 @@ RUNS = 20
 REFUSAL_RUNS = 3
 
 
-def _statuses(number: int, runs: int = RUNS, **answers) -> Counter:
-    question = ex.bind(dict(answers))[number - 1]
-    return Counter(question.evaluate().status for _ in range(runs))
-
-
-def _always(status: Status, number: int, runs: int = RUNS, **answers) -> None:
-    found = _statuses(number, runs, **answers)
-    assert found == Counter({status: runs}), found
-
-
-def _message(number: int, **answers) -> str:
-    result = ex.bind(dict(answers))[number - 1].evaluate()
-    assert result.status is Status.FAIL, result
-    assert len(result.message) < 300, result.message
-    return result.message
-
-
-def _stub(*args):
-    raise NotImplementedError("your code here")
+_checks = QuestionChecks(ex, runs=RUNS)
+_statuses, _always, _message = _checks.statuses, _checks.always, _checks.message
 
 
 # --- q1: the data-quality rule ------------------------------------------------------------------
@@ -202,7 +186,7 @@ def test_q1_refuses_the_common_wrong_rules_every_time(answer, says):
 
 def test_q1_blank_and_stub_are_not_attempted():
     _always(Status.NOT_ATTEMPTED, 1, 1, quality_issues=PLACEHOLDER)
-    _always(Status.NOT_ATTEMPTED, 1, 1, quality_issues=_stub)
+    _always(Status.NOT_ATTEMPTED, 1, 1, quality_issues=stub)
 
 
 # --- q2: the canary router ----------------------------------------------------------------------
@@ -254,7 +238,7 @@ def test_q2_refuses_unstable_or_unfair_routers(answer, says):
 
 def test_q2_blank_and_stub_are_not_attempted():
     _always(Status.NOT_ATTEMPTED, 2, 1, goes_to_canary=PLACEHOLDER)
-    _always(Status.NOT_ATTEMPTED, 2, 1, goes_to_canary=_stub)
+    _always(Status.NOT_ATTEMPTED, 2, 1, goes_to_canary=stub)
 
 
 # --- q3: the canary share -----------------------------------------------------------------------

@@ -8,21 +8,17 @@ from __future__ import annotations
 
 import textwrap
 import time
-from collections import Counter
 
 import numpy as np
 import pandas as pd
 import pytest
+from question_checks import QuestionChecks
 
 from prodml_workshop.exercises import PLACEHOLDER, Status
 from prodml_workshop.exercises import scaling as ex
 from prodml_workshop.packaging import load_model
 
 pytestmark = pytest.mark.usefixtures("no_bentoml_left")
-
-
-def _question(number: int, **answers):
-    return ex.bind(dict(answers))[number - 1]
 
 
 def test_the_notebook_tries_a_service_file_with_the_helper_of_session_2():
@@ -45,16 +41,8 @@ def test_made_up_curves_are_shuffled_and_decreasing_at_first():
 RUNS = 20
 
 
-def _always(status, number, runs=RUNS, **answers):
-    question = _question(number, **answers)
-    found = Counter(question.evaluate().status for _ in range(runs))
-    assert found == Counter({status: runs}), found
-
-
-def _message(number, **answers):
-    result = _question(number, **answers).evaluate()
-    assert result.status is Status.FAIL and len(result.message) < 300, result
-    return result.message
+_checks = QuestionChecks(ex, runs=RUNS)
+_question, _always, _message = _checks.question, _checks.always, _checks.message
 
 
 def _smallest_batch_within(curve, factor):

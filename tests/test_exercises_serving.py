@@ -11,11 +11,11 @@ import json
 import math
 import textwrap
 import time
-from collections import Counter
 
 import numpy as np
 import pytest
 import requests
+from question_checks import QuestionChecks
 
 from prodml_workshop.data import PENGUIN_FEATURES
 from prodml_workshop.exercises import PLACEHOLDER, Status
@@ -32,10 +32,6 @@ def nothing_left_running(bentoml_processes, assert_stopped):
     before = {process.pid for process in bentoml_processes()}
     yield
     assert_stopped([p for p in bentoml_processes() if p.pid not in before])
-
-
-def _question(number: int, **answers):
-    return ex.bind(dict(answers))[number - 1]
 
 
 # --- The helpers ----------------------------------------------------------------------------
@@ -350,10 +346,8 @@ RUNS = 6
 REFUSAL_RUNS = 3
 
 
-def _always(status, number, runs=RUNS, **answers):
-    question = _question(number, **answers)
-    found = Counter(question.evaluate().status for _ in range(runs))
-    assert found == Counter({status: runs}), found
+_checks = QuestionChecks(ex, runs=RUNS)
+_question, _always = _checks.question, _checks.always
 
 
 def _slo(log, slo_ms):

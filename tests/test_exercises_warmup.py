@@ -5,36 +5,19 @@ times: a right answer passes every run, a wrong one fails every run.
 """
 
 import json
-from collections import Counter
 
 import numpy as np
 import pandas as pd
 import pytest
+from question_checks import QuestionChecks, stub
 
 from prodml_workshop.exercises import PLACEHOLDER, Status, warmup
 
 RUNS = 20
 
 
-def _question(number: int, **answers):
-    return warmup.bind(dict(answers))[number - 1]
-
-
-def _always(status: Status, number: int, runs: int = RUNS, **answers) -> None:
-    question = _question(number, **answers)
-    found = Counter(question.evaluate().status for _ in range(runs))
-    assert found == Counter({status: runs}), found
-
-
-def _message(number: int, **answers) -> str:
-    result = _question(number, **answers).evaluate()
-    assert result.status is Status.FAIL, result
-    assert len(result.message) < 300, result.message
-    return result.message
-
-
-def _stub(*args):
-    raise NotImplementedError("your code here")
+_checks = QuestionChecks(warmup, runs=RUNS)
+_question, _always, _message = _checks.question, _checks.always, _checks.message
 
 
 # --- q1: fill like training ---------------------------------------------------------------------
@@ -88,7 +71,7 @@ def test_q1_refuses_batch_statistics_and_lost_rows_every_time(answer, says):
 
 def test_q1_blank_and_stub_are_not_attempted():
     _always(Status.NOT_ATTEMPTED, 1, 1, fill_like_training=PLACEHOLDER)
-    _always(Status.NOT_ATTEMPTED, 1, 1, fill_like_training=_stub)
+    _always(Status.NOT_ATTEMPTED, 1, 1, fill_like_training=stub)
 
 
 # --- q2: JSON records ---------------------------------------------------------------------------
@@ -196,7 +179,7 @@ def test_q3_refuses_splits_that_leak_the_future_every_time(answer, says):
 
 def test_q3_blank_and_stub_are_not_attempted():
     _always(Status.NOT_ATTEMPTED, 3, 1, holdout_latest=PLACEHOLDER)
-    _always(Status.NOT_ATTEMPTED, 3, 1, holdout_latest=_stub)
+    _always(Status.NOT_ATTEMPTED, 3, 1, holdout_latest=stub)
 
 
 # --- q4: written ----------------------------------------------------------------------------------
