@@ -1,4 +1,4 @@
-"""Shared fixtures: the repository root, the course's model fitted and saved, stopped servers.
+"""Shared fixtures: the course's model fitted and saved, stopped servers, a `make lab`.
 
 The fitted model and its packages are made once per session and shared: use them read-only
 (copy a package with ``shutil.copytree`` before changing it; a package that changed fails the
@@ -8,7 +8,11 @@ session at its end).
 import contextlib
 import functools
 import hashlib
+import os
+import signal
 import socket
+import subprocess
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,10 +20,12 @@ from typing import Any
 import pandas as pd
 import psutil
 import pytest
+import requests
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.packaging import save_model
 from prodml_workshop.penguin_model import penguin_pipeline
+from prodml_workshop.serving.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -143,3 +149,58 @@ def no_bentoml_left(assert_stopped) -> Iterator[None]:
     """After the test, check that no BentoML process it started is still running."""
     yield
     assert_stopped(_bentoml_processes())
+
+
+@contextlib.contextmanager
+def _running_lab(
+    log: Path, lab_args: str, env: dict[str, Any] | None = None, **make_vars: Any
+) -> Iterator[str]:
+    port = free_port()
+    variables = [f"{name}={value}" for name, value in {"PORT": port, **make_vars}.items()]
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            ["make", "lab", *variables, f"LAB_ARGS={lab_args} --ServerApp.port_retries=0"],
+            cwd=ROOT,
+            env={**os.environ, **{name: str(value) for name, value in (env or {}).items()}},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, f"make lab ended:\n{log.read_text()[-2000:]}"
+            assert time.monotonic() < deadline, f"no JupyterLab after 120 s:\n{log.read_text()}"
+            with contextlib.suppress(requests.ConnectionError):
+                if requests.get(f"{url}/api/status", timeout=2).status_code < 500:
+                    break
+            time.sleep(0.5)
+        yield url
+    finally:
+        family = []
+        with contextlib.suppress(psutil.Error):  # make may have ended already
+            family.append(psutil.Process(process.pid))
+            family += family[0].children(recursive=True)  # JupyterLab and its kernels
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)  # JupyterLab shuts its kernels down
+        _, alive = psutil.wait_procs(family, timeout=30)
+        survivors = []
+        for leftover in alive:
+            with contextlib.suppress(psutil.Error):
+                survivors.append(" ".join(leftover.cmdline())[:120])
+                leftover.kill()
+        assert not survivors, f"still running after JupyterLab stopped: {survivors}"
+        assert _port_is_free(port), f"port {port} is still served"
+
+
+@pytest.fixture(scope="session")
+def make_lab() -> Callable[..., contextlib.AbstractContextManager[str]]:
+    """Start `make lab` on a free port: ``with make_lab(log, lab_args, env, **make_vars) as url``.
+
+    ``lab_args`` go to JupyterLab (``LAB_ARGS``), ``env`` to its environment, ``make_vars`` to
+    make (e.g. ``LAB_DIR``); its output goes to ``log``. The block waits for ``/api/status``
+    to answer; on leaving, it stops JupyterLab and its kernels, checking that none survives
+    and the port is free.
+    """
+    return _running_lab

@@ -10,26 +10,20 @@ They need Debian's chromium (``apt-get install chromium``; ``.ci/run`` installs 
 they skip locally, and fail in CI.
 """
 
-import contextlib
 import json
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 import nbformat
-import psutil
 import pytest
 import requests
 
 from prodml_workshop.monitoring.explorer import SLIDERS_ELSEWHERE
-from prodml_workshop.serving.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -77,66 +71,24 @@ def chromium() -> Iterator:
         browser.close()
 
 
-def _stop(process: subprocess.Popen, port: int) -> None:
-    family = []
-    with contextlib.suppress(psutil.Error):  # make may have ended already
-        family.append(psutil.Process(process.pid))
-        family += family[0].children(recursive=True)  # JupyterLab and its kernels
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)  # JupyterLab shuts its kernels down
-    _, alive = psutil.wait_procs(family, timeout=30)
-    survivors = []
-    for leftover in alive:
-        with contextlib.suppress(psutil.Error):
-            survivors.append(" ".join(leftover.cmdline())[:120])
-            leftover.kill()
-    assert not survivors, f"still running after JupyterLab stopped: {survivors}"
-    with socket.socket() as probe:
-        assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} is still served"
-
-
 class Lab(NamedTuple):
     url: str  #: where JupyterLab answers
     root: Path  #: the folder it serves: a copy of the repository's notebooks/
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory) -> Iterator[Lab]:
+def lab(make_lab, tmp_path_factory) -> Iterator[Lab]:
     """`make lab` on a free port, serving a copy of the notebooks."""
     home = tmp_path_factory.mktemp("browser")
     shutil.copytree(ROOT / "notebooks", home / "notebooks")
-    port = free_port()
-    env = {
-        **os.environ,
-        "JUPYTERLAB_SETTINGS_DIR": str(home / "user-settings"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+    settings = {
+        "JUPYTERLAB_SETTINGS_DIR": home / "user-settings",
+        "JUPYTERLAB_WORKSPACES_DIR": home / "workspaces",
+        "JUPYTER_RUNTIME_DIR": home / "runtime",
     }
-    args = "--no-browser --allow-root --IdentityProvider.token= --ServerApp.password= "
-    args += "--ServerApp.port_retries=0"
-    log = home / "lab.log"
-    with open(log, "w") as out:
-        process = subprocess.Popen(
-            ["make", "lab", f"PORT={port}", f"LAB_DIR={home}", f"LAB_ARGS={args}"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, f"make lab ended:\n{log.read_text()[-2000:]}"
-            assert time.monotonic() < deadline, f"no JupyterLab after 120 s:\n{log.read_text()}"
-            with contextlib.suppress(requests.ConnectionError):
-                if requests.get(f"{url}/api/status", timeout=2).ok:
-                    break
-            time.sleep(0.5)
+    args = "--no-browser --allow-root --IdentityProvider.token= --ServerApp.password="
+    with make_lab(home / "lab.log", args, settings, LAB_DIR=home) as url:
         yield Lab(url, home)
-    finally:
-        _stop(process, port)
 
 
 def _slides(path: Path) -> int:

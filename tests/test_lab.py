@@ -1,8 +1,5 @@
 """`make lab` serves JupyterLab on the workshop; jupyter-server-proxy reaches a local service."""
 
-import os
-import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -18,35 +15,10 @@ TOKEN = "workshop-test-token"
 
 
 @pytest.fixture(scope="module")
-def lab(root, tmp_path_factory):
-    port = free_port()
+def lab(make_lab, tmp_path_factory):
     log = tmp_path_factory.mktemp("lab") / "lab.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [
-                shutil.which("make"),
-                "lab",
-                f"PORT={port}",
-                f"LAB_ARGS=--no-browser --allow-root --IdentityProvider.token={TOKEN}",
-            ],
-            cwd=root,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                requests.get(f"{url}/api/status", params={"token": TOKEN}, timeout=2)
-                break
-            except requests.ConnectionError:
-                assert proc.poll() is None, log.read_text()
-                time.sleep(0.5)
+    with make_lab(log, f"--no-browser --allow-root --IdentityProvider.token={TOKEN}") as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
 
 
 def test_make_lab_serves_the_notebooks(lab):
