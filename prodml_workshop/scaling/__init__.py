@@ -1,5 +1,7 @@
 """Scaling: batching, workers, load tests, the framework's overhead and Dask batch scoring.
 
+* :func:`describe_machine` (:func:`cpu_cores`, :func:`load_average`): the CPU cores this
+  process may use and how busy the machine is, on Linux, macOS or Windows.
 * :func:`latency_by_batch_size` / :func:`plot_batch_sizes`: the in-process cost per row of a
   model call at batch sizes 1 to 10,000 (scikit-learn pipeline against its ONNX twin).
 * :func:`load_test` / :func:`plot_load_test`: Locust, headless in a subprocess, against a
@@ -46,6 +48,7 @@ from .compare_servers import (
 from .dask_cluster import FolderServer, dask_cluster, serve_folder
 from .dask_scoring import ScoringResult, local_cluster, score_in_process, score_parquet
 from .load_testing import LoadTestError, load_test, plot_load_test
+from .machine import cpu_cores, describe_machine, load_average
 from .scoring_dataset import make_scoring_dataset
 from .scoring_report import compare_scoring, scoring_table
 
@@ -61,9 +64,12 @@ __all__ = [
     "add_run",
     "compare_scoring",
     "compare_servers",
+    "cpu_cores",
     "create_app",
     "dask_cluster",
+    "describe_machine",
     "latency_by_batch_size",
+    "load_average",
     "load_test",
     "local_cluster",
     "make_scoring_dataset",
