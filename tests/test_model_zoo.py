@@ -311,9 +311,6 @@ KNOWN_REFUSALS = {
     ("svm-proba", "pmml", "classification"): "gives no class probabilities",
     # ... and the PMML evaluator breaks k-NN vote ties otherwise than scikit-learn.
     ("knn", "pmml", "classification"): "gives no class probabilities|does not reproduce",
-    # skl2onnx 1.20's HistGradientBoosting converter writes a bool where onnx 1.23 wants ints.
-    ("hist-gradient-boosting", "onnx", "classification"): "Expected an int, got a boolean",
-    ("hist-gradient-boosting", "onnx", "regression"): "Expected an int, got a boolean",
 }
 
 

@@ -39,6 +39,7 @@ from ..model_info import ModelInfo
 from ..predictors import to_float_array
 from .base import ModelFormat
 from .onnx_torch import OnnxModulePredictor, export_module
+from .skl2onnx_fixes import missing_flags_as_integers
 
 __all__ = ["MISSING_STRING", "ONNX", "OnnxPredictor"]
 
@@ -129,7 +130,8 @@ def _save(model: Any, file: Path, info: ModelInfo, sample_input: Any) -> None:
     graph_model = _with_string_imputers_on_sentinel(model)
     options = {id(graph_model): {"zipmap": False}} if info.task == "classification" else None
     try:
-        onnx_model = convert_sklearn(graph_model, initial_types=initial_types, options=options)
+        with missing_flags_as_integers():  # HistGradientBoosting, see skl2onnx_fixes
+            onnx_model = convert_sklearn(graph_model, initial_types=initial_types, options=options)
     except Exception as exc:  # skl2onnx raises many types; each means "cannot convert"
         raise UnsupportedFormatError(
             f"skl2onnx cannot convert this {info.model_class.split(':')[-1]} to ONNX: "
