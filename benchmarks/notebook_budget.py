@@ -25,13 +25,23 @@ After the kernel shuts down, the script waits for the processes of the run to ex
 Timings are distorted by anything else running on the machine: the load average at the start
 and the end is written with the table; measure when it is low.
 
+**Day mode** (``--day``) runs a student's day instead: the six lectures in teaching order, then
+the five solved exercise notebooks 01 to 05, each in its own kernel, and every kernel is left
+running when its notebook ends, as a student leaves them. The same sampling covers all the
+kernels alive and what they started; per notebook it reports the peak of the sum while it ran,
+and what its own kernel (with its descendants) still holds once idle. No kernel is stopped: the
+day's peak is what the notebooks need together when nothing makes room
+(``prodml_workshop.kernels.make_room`` acts only under a Jupyter server).
+
 Usage::
 
     .venv/bin/python benchmarks/notebook_budget.py                 # every notebook
     .venv/bin/python benchmarks/notebook_budget.py --only 05       # a subset
     .venv/bin/python benchmarks/notebook_budget.py --max-seconds 90 --max-mb 1500
+    .venv/bin/python benchmarks/notebook_budget.py --day           # a student's day
 
-Writes the Markdown table to stdout and to ``benchmarks/notebook_budget.md``.
+Writes the Markdown table to stdout and to ``benchmarks/notebook_budget.md`` (the day's table
+is its "A student's day" section; each mode keeps the other's).
 """
 
 from __future__ import annotations
@@ -50,17 +60,28 @@ from pathlib import Path
 
 import nbformat
 import psutil
+from jupyter_client import KernelManager
 from nbclient import NotebookClient
 
 from prodml_workshop.course import SESSIONS
 
-__all__ = ["Measurement", "ProcessSampler", "main", "measure_notebook", "notebooks"]
+__all__ = [
+    "DayStep",
+    "Measurement",
+    "ProcessSampler",
+    "day_notebooks",
+    "main",
+    "measure_day",
+    "measure_notebook",
+    "notebooks",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = ("notebooks", "solutions")
 OUTPUT = Path(__file__).with_name("notebook_budget.md")
 TAG = "PRODML_BUDGET_RUN"
 MB = 2**20
+DAY_HEADING = "## A student's day"
 
 
 @dataclass
@@ -276,6 +297,217 @@ def notebooks(only: str | None = None) -> list[Path]:
     return [p for p in found if fnmatch.fnmatch(str(p.relative_to(ROOT)), pattern)]
 
 
+def day_notebooks() -> list[Path]:
+    """A student's day in order: the six lectures, then the solved exercises 01 to 05."""
+    names = [name for name, _, _ in SESSIONS]
+    return [ROOT / "notebooks" / name for name in names] + [
+        ROOT / "solutions" / name for name in names[1:]
+    ]
+
+
+@dataclass
+class DayStep:
+    """One notebook of the day, its kernel left running afterwards.
+
+    Attributes
+    ----------
+    notebook : str
+        Its path, relative to the repository.
+    seconds : float
+        Wall time from starting its kernel to the end of its last cell.
+    peak_rss_mb, peak_pss_mb : float
+        Highest sum, while it ran, over every kernel of the day alive and their descendants.
+    kernels : int
+        Kernels alive while it ran (its own included).
+    idle_rss_mb, idle_pss_mb : float
+        What its kernel and that kernel's descendants hold once it has ended.
+    error : str or None
+        The exception that stopped the run, if any.
+    """
+
+    notebook: str
+    seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+    peak_pss_mb: float = 0.0
+    kernels: int = 0
+    idle_rss_mb: float = 0.0
+    idle_pss_mb: float = 0.0
+    error: str | None = None
+
+
+def _tree_memory(pid: int) -> tuple[int, int]:
+    """RSS and PSS sums of a process and its descendants (0, 0 once it has ended)."""
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0, 0
+    rss = pss = 0
+    for process in processes:
+        try:
+            info = process.memory_full_info()
+        except psutil.Error:
+            continue
+        rss += info.rss
+        pss += getattr(info, "pss", info.rss)
+    return rss, pss
+
+
+def measure_day(
+    paths: list[Path],
+    *,
+    timeout: int = 900,
+    interval: float = 0.15,
+    settle: float = 5.0,
+    leftover_wait: float = 30.0,
+) -> tuple[list[DayStep], list[str]]:
+    """Run the notebooks one after another, each in a new kernel left running; measure them.
+
+    Parameters
+    ----------
+    paths : list of pathlib.Path
+        The notebooks, in the day's order.
+    timeout : int, default=900
+        Seconds allowed per cell.
+    interval : float, default=0.15
+        Seconds between memory samples.
+    settle : float, default=5.0
+        Seconds to wait after a notebook ends before measuring its idle kernel.
+    leftover_wait : float, default=30.0
+        Seconds the day's processes have to exit once every kernel is shut down.
+
+    Returns
+    -------
+    steps : list of DayStep
+        One per notebook.
+    leftovers : list of str
+        Processes still alive after every kernel shut down (then killed).
+    """
+    tag = uuid.uuid4().hex
+    env = {**os.environ, TAG: tag, "BENTOML_DO_NOT_TRACK": "true"}
+    managers: list[KernelManager] = []
+    seen: set[psutil.Process] = set()
+    steps = []
+    try:
+        for path in paths:
+            step = DayStep(
+                str(path.resolve().relative_to(ROOT))
+                if path.resolve().is_relative_to(ROOT)
+                else str(path)
+            )
+            manager = KernelManager(kernel_name="python3")
+            managers.append(manager)
+            client = NotebookClient(
+                nbformat.read(path, as_version=4),
+                km=manager,  # not owned by the client: the kernel outlives the run
+                timeout=timeout,
+                resources={"metadata": {"path": str(path.parent.resolve())}},
+            )
+            sampler = ProcessSampler(tag, interval=interval)
+            sampler.start()
+            start = time.perf_counter()
+            try:
+                client.execute(env=env)
+            except Exception as exc:  # the failure is part of the report
+                first_line = (str(exc).strip().splitlines() or [""])[-1]
+                step.error = f"{type(exc).__name__}: {first_line[:200]}"
+            finally:
+                step.seconds = time.perf_counter() - start
+                sampler.stop()
+                if client.kc is not None:
+                    client.kc.stop_channels()
+            seen |= sampler.seen
+            step.peak_rss_mb = sampler.peak_rss / MB
+            step.peak_pss_mb = sampler.peak_pss / MB
+            step.kernels = sum(m.has_kernel and m.is_alive() for m in managers)
+            time.sleep(settle)
+            if manager.has_kernel:
+                rss, pss = _tree_memory(manager.provisioner.pid)
+                step.idle_rss_mb, step.idle_pss_mb = rss / MB, pss / MB
+            steps.append(step)
+    finally:
+        for manager in managers:
+            if manager.has_kernel:
+                try:
+                    manager.shutdown_kernel(now=False)
+                except Exception as exc:  # report, and go on stopping the others
+                    print(f"    could not shut down a kernel: {exc}", file=sys.stderr)
+    final = ProcessSampler(tag)
+    final.seen = seen
+    return steps, _leftovers(final, leftover_wait)
+
+
+def _day_table(steps: list[DayStep]) -> str:
+    lines = [
+        "| notebook | seconds | kernels alive | peak MB (RSS sum, all kernels) "
+        "| peak MB (PSS sum, all kernels) | its kernel idle after: MB RSS | MB PSS | error |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for s in steps:
+        lines.append(
+            f"| `{s.notebook}` | {s.seconds:.1f} | {s.kernels} | {s.peak_rss_mb:.0f} "
+            f"| {s.peak_pss_mb:.0f} | {s.idle_rss_mb:.0f} | {s.idle_pss_mb:.0f} "
+            f"| {(s.error or '').replace('|', '/')} |"
+        )
+    return "\n".join(lines)
+
+
+def _write_section(path: Path, text: str, *, day: bool) -> None:
+    """Write one mode's part of the Markdown file, keeping the other mode's part."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    per_notebook, _, day_section = old.partition(DAY_HEADING)
+    if day:
+        kept = per_notebook.rstrip() or "# Notebook budget"
+        path.write_text(kept + "\n\n" + text, encoding="utf-8")
+    else:
+        rest = (DAY_HEADING + day_section).rstrip() + "\n" if day_section else ""
+        path.write_text(text + ("\n" + rest if rest else ""), encoding="utf-8")
+
+
+def _main_day(args: argparse.Namespace) -> int:
+    paths = day_notebooks()
+    missing = [str(p.relative_to(ROOT)) for p in paths if not p.is_file()]
+    if missing:
+        print(f"not found: {', '.join(missing)}", file=sys.stderr)
+        return 1
+    load_before = _load()
+    print(f"a student's day: {len(paths)} notebooks, kernels left running", file=sys.stderr)
+    steps, leftovers = measure_day(paths, timeout=args.timeout, interval=args.interval)
+    for step in steps:
+        print(
+            f"  {step.notebook}: {step.seconds:.1f} s, {step.kernels} kernels, peak "
+            f"{step.peak_rss_mb:.0f} MB RSS / {step.peak_pss_mb:.0f} MB PSS, its kernel idle "
+            f"{step.idle_pss_mb:.0f} MB PSS" + (f", ERROR {step.error}" if step.error else ""),
+            file=sys.stderr,
+        )
+    for line in leftovers:
+        print(f"    LEFT BEHIND (killed): {line}", file=sys.stderr)
+    peak_rss = max(s.peak_rss_mb for s in steps)
+    peak_pss = max(s.peak_pss_mb for s in steps)
+    notes = [
+        f"The day's peak: {peak_rss:.0f} MB RSS sum, {peak_pss:.0f} MB PSS sum, with nothing "
+        "stopped (Binder gives 2048 MB to JupyterLab and every kernel together).",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {_machine()}; load average "
+        f"(1, 5, 15 min) {load_before} before, {_load()} after.",
+        "Each notebook runs in a new kernel (nbclient, working folder the notebook's); every "
+        "kernel stays alive until the day ends. Memory is sampled every "
+        f"{args.interval:g} s over all the day's kernels, their descendants and any process "
+        f"carrying the day's {TAG} tag; a kernel's idle figure is taken 5 s after its last cell.",
+    ]
+    if leftovers:
+        notes.append(f"Left behind after the kernels shut down (killed): {'; '.join(leftovers)}.")
+    text = (
+        f"{DAY_HEADING}: six lectures, then five solved exercises, every kernel left running\n\n"
+        + _day_table(steps)
+        + "\n\n"
+        + "\n".join(f"- {n}" for n in notes)
+        + "\n"
+    )
+    print(text)
+    _write_section(args.output, text, day=True)
+    return 0 if not leftovers and not any(s.error for s in steps) else 1
+
+
 def _table(results: list[Measurement], max_seconds: float, max_mb: float) -> str:
     lines = [
         "| notebook | seconds | peak MB (RSS sum) | peak MB (PSS sum) | max processes "
@@ -328,7 +560,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=900, help="seconds per cell (900)")
     parser.add_argument("--output", type=Path, default=OUTPUT, help="the Markdown file")
     parser.add_argument("-v", "--verbose", action="store_true", help="list processes at peak")
+    parser.add_argument(
+        "--day", action="store_true", help="a student's day: the notebooks in order, kernels kept"
+    )
     args = parser.parse_args(argv)
+    if args.day:
+        return _main_day(args)
 
     paths = notebooks(args.only)
     if not paths:
@@ -365,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
         notes.append(f"Not measured, not in notebooks/ yet: {', '.join(missing)}.")
     text = "# Notebook budget\n\n" + table + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
     print(text)
-    args.output.write_text(text, encoding="utf-8")
+    _write_section(args.output, text, day=False)
     within = all(
         not r.error
         and not r.leftovers
