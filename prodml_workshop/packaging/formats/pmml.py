@@ -1,11 +1,13 @@
 """``pmml``: a scikit-learn model as a PMML document (sklearn2pmml), scored with jpmml-evaluator.
 
 PMML is XML that describes the model declaratively, so loading it runs no code from the file.
-Both the converter and the evaluator are Java programs: saving runs ``java`` in a subprocess,
-and loading starts a JVM inside Python through JPype (a few seconds, once per process). PMML
-has its own notion of missing values, so NaN in numeric and text columns reaches the
-document's imputers as "missing" and predictions match scikit-learn's. A model fitted on an
-array gets the field names ``x1`` .. ``xn``, and the loaded model takes arrays too.
+Both the converter and the evaluator are Java programs, run with the Java of the course's lock
+(:mod:`~prodml_workshop.packaging.java_runtime`), never the machine's: saving runs its ``java``
+in a subprocess, and loading starts its JVM inside Python through JPype (a few seconds, once
+per process). PMML has its own notion of missing values, so NaN in numeric and text columns
+reaches the document's imputers as "missing" and predictions match scikit-learn's. A model
+fitted on an array gets the field names ``x1`` .. ``xn``, and the loaded model takes arrays
+too.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
-import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InvalidPackageError, JavaNotFoundError, UnsupportedFormatError
+from ..errors import InvalidPackageError, UnsupportedFormatError
+from ..java_runtime import JVM_OPTIONS, java_home, start_jvm
 from ..model_info import ModelInfo
 from .base import ModelFormat
 
@@ -31,17 +33,7 @@ _TARGET = "y"
 # The converter is a short-lived JVM: compiling with the quick JIT only and the serial
 # collector starts it about 40% faster (~1.2 s instead of ~2 s per model on 2 cores); the
 # document written is the same.
-_CONVERTER_JAVA_OPTIONS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
-
-
-def _require_java() -> None:
-    if shutil.which("java") is None:
-        raise JavaNotFoundError(
-            "PMML needs a Java runtime (JRE 11 or newer) and no `java` executable is on PATH. "
-            "Install one (e.g. `apt-get install default-jre-headless` or "
-            "`conda install openjdk`) and restart the kernel, or choose another format "
-            "such as 'onnx'."
-        )
+_CONVERTER_JAVA_OPTIONS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", *JVM_OPTIONS]
 
 
 def array_field_names(n_features: int) -> list[str]:
@@ -90,7 +82,7 @@ def _log_excerpt(log: str) -> str:
 def _save(model: Any, file: Path, info: ModelInfo, sample_input: Any) -> None:
     from sklearn2pmml import make_pmml_pipeline, sklearn2pmml
 
-    _require_java()
+    java = str(java_home())
     names = _feature_names(model, sample_input)
     # sklearn2pmml edits the estimator it converts (tags, step lists): work on a copy.
     pipeline = make_pmml_pipeline(
@@ -105,7 +97,7 @@ def _save(model: Any, file: Path, info: ModelInfo, sample_input: Any) -> None:
     log = io.StringIO()
     try:
         with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            sklearn2pmml(pipeline, str(file), java_opts=_CONVERTER_JAVA_OPTIONS)
+            sklearn2pmml(pipeline, str(file), java_home=java, java_opts=_CONVERTER_JAVA_OPTIONS)
     except RuntimeError as exc:
         raise UnsupportedFormatError(
             f"sklearn2pmml cannot convert this {info.model_class.split(':')[-1]} to PMML "
@@ -160,9 +152,11 @@ class PmmlPredictor:
 
 
 def _load(file: Path, manifest: dict[str, Any], trusted: bool) -> PmmlPredictor:
-    from jpmml_evaluator import make_evaluator
+    from jpmml_evaluator import _classpath, make_evaluator
 
-    _require_java()
+    # jpmml-evaluator would start JPype's default JVM (JAVA_HOME's, or the machine's): start
+    # ours first, on the class path jpmml-evaluator's JPype backend gives its own JVM.
+    start_jvm(_classpath(user_classpath=[]))
     evaluator = make_evaluator(str(file), backend="jpype")
     try:
         evaluator.verify()
