@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import math
 import pickle
+import sys
 
+import joblib
 import numpy as np
 import pytest
 import safetensors.torch
 import torch
 
+from prodml_workshop.packaging import load_memory as load_memory_module
 from prodml_workshop.packaging.load_memory import (
     LOADERS,
+    describe_memory_columns,
     joblib_vs_pickle,
     load_memory,
+    memory_split_available,
     weights_memory,
 )
 
@@ -67,3 +73,39 @@ def test_load_memory_refuses_an_unknown_loader_and_reports_a_failed_load(tmp_pat
     with pytest.raises(RuntimeError, match=r"safetensors\.numpy\.load_file failed on"):
         load_memory(broken, "safetensors.numpy.load_file")
     assert "torch.load(mmap=True)" in LOADERS
+
+
+def test_this_system_says_whether_it_splits_private_from_mapped_memory():
+    assert memory_split_available() == sys.platform.startswith("linux")
+    assert ("RssAnon" in describe_memory_columns()) == memory_split_available()
+
+
+@pytest.fixture
+def without_proc_status(monkeypatch, tmp_path):
+    """What macOS and Windows have: no /proc/self/status for load_memory to read."""
+    monkeypatch.setattr(load_memory_module, "_STATUS", tmp_path / "no-proc" / "status")
+
+
+def test_without_proc_a_copy_is_counted_in_the_uss(tmp_path, without_proc_status):
+    arrays = {"embedding": np.random.default_rng(0).normal(size=(2000, 1000))}  # 16 MB
+    table = joblib_vs_pickle(arrays, tmp_path)
+
+    assert not memory_split_available()
+    assert "unique set size (USS)" in describe_memory_columns()
+    for copied in ("pickle", "joblib"):
+        assert 0.9 * 16 < table.loc[copied, "private_mb"] < 1.5 * 16
+    assert table["mapped_mb"].isna().all() and table["peak_mb"].isna().all()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="compares with Linux's split")
+def test_without_proc_the_uss_cannot_tell_a_mapped_file_from_a_copy(tmp_path, monkeypatch):
+    # Why the fallback says it cannot show the split: a file only this process maps is its own.
+    file = tmp_path / "a.joblib"
+    joblib.dump({"w": np.random.default_rng(2).random((1000, 2000))}, file)  # 16 MB
+    linux = load_memory(file, "joblib.load(mmap_mode='r')")
+    monkeypatch.setattr(load_memory_module, "_STATUS", tmp_path / "no-proc" / "status")
+    uss = load_memory(file, "joblib.load(mmap_mode='r')")
+
+    assert linux["private_mb"] < 2 and linux["mapped_mb"] > 14
+    assert uss["private_mb"] > 14 and math.isnan(uss["mapped_mb"])
+    assert uss["checksum"] == linux["checksum"]
