@@ -11,7 +11,9 @@ process sits between the caller and the server and:
 
 * on Linux, makes itself a *child subreaper* (``prctl(PR_SET_CHILD_SUBREAPER)``), so workers
   orphaned by a dying server become its children instead of init's;
-* remembers every descendant it has seen (for systems without subreapers);
+* remembers every descendant it has seen, looking every 0.2 s: on macOS, or where prctl is
+  refused, orphans go to init instead, and these are the ones it stops (a process started and
+  orphaned between two looks would escape; BentoML's workers live far longer);
 * polls its parent: when the parent's pid changes (the caller died, whatever the signal), or
   on SIGTERM/SIGINT/SIGHUP, or when the server exits, it sends SIGTERM to the server, waits
   up to ``GRACE_SECONDS`` for the tree to stop, SIGKILLs whatever is left, then exits with
@@ -19,7 +21,8 @@ process sits between the caller and the server and:
 * when the caller died, also removes the folder named by ``PRODML_WATCHDOG_CLEANUP`` (the
   server's log and BentoML home), which the caller can no longer remove itself.
 
-It imports nothing from the workshop package, so it starts in a few milliseconds.
+It imports nothing from the workshop package, so it starts in a few milliseconds. It needs
+POSIX signals and sessions (Linux, macOS); on Windows the course runs in WSL 2.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ _PR_SET_CHILD_SUBREAPER = 36
 
 
 def _become_subreaper() -> None:
+    """Adopt this process's orphaned descendants (Linux); elsewhere, or if refused, do nothing."""
     if not sys.platform.startswith("linux"):
         return
     libc = ctypes.CDLL(None, use_errno=True)
