@@ -52,6 +52,8 @@ def _quality_vectorised(frame, profile):
             bad = (values < spec["min"] - slack) | (values > spec["max"] + slack)
         else:
             bad = values.notna() & ~values.isin(spec["categories"])
+        if spec["missing"] == 0:
+            bad = bad | values.isna()
         for i in np.flatnonzero(bad.to_numpy()):
             issues[i].append(name)
     return issues
@@ -64,6 +66,8 @@ def _quality_by_row(frame, profile):
         for name, spec in profile["features"].items():
             value = row.get(name)
             if value is None or (isinstance(value, float) and np.isnan(value)):
+                if not spec["missing"]:
+                    flagged.add(name)
                 continue
             if spec["kind"] == "categorical":
                 if value not in spec["categories"]:
@@ -89,6 +93,7 @@ def _quality_between(frame, profile):
             flags[name] = col.notna() & ~inside
         else:
             flags[name] = col.notna() & ~col.isin(spec["categories"])
+        flags[name] |= col.isna() & (spec["missing"] <= 0)
     return [[c for c in flags.columns if r[c]] for _, r in flags.iterrows()]
 
 
@@ -123,6 +128,7 @@ def _strict_bounds(frame, profile):
             bad = (col <= spec["min"] - m * w) | (col >= spec["max"] + m * w)
         else:
             bad = col.notna() & ~col.isin(spec["categories"])
+        bad |= col.isna() & (spec["missing"] == 0)
         for i in np.flatnonzero(bad.to_numpy()):
             out[i].append(name)
     return out
@@ -141,6 +147,11 @@ def _missing_is_an_issue(frame, profile):
         for i in np.flatnonzero(bad.to_numpy()):
             out[i].append(name)
     return out
+
+
+def _missing_is_never_an_issue(frame, profile):
+    allowed = {name: {**spec, "missing": 0.5} for name, spec in profile["features"].items()}
+    return _quality_vectorised(frame, {**profile, "features": allowed})
 
 
 def _numbers_only(frame, profile):
@@ -172,6 +183,7 @@ def _fills_in_place(frame, profile):
         (_fixed_margin, ""),
         (_strict_bounds, "you flagged"),
         (_missing_is_an_issue, "you flagged"),
+        (_missing_is_never_an_issue, "you missed"),
         (_numbers_only, "you missed"),
         (_over_frame_columns, "KeyError"),
         (_rows_with_issues_only, "one per row"),

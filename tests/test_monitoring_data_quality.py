@@ -41,11 +41,16 @@ def test_profile_records_ranges_and_categories_json_safe(reference):
     profile = feature_profile(reference)
     assert profile["margin"] == 0.1 and profile["n_rows"] == 4
     features = profile["features"]
-    assert features["wind speed"] == {"kind": "numeric", "min": 0.5, "max": 10.5}
-    assert features["n stations"] == {"kind": "numeric", "min": 3, "max": 9}
+    assert features["wind speed"] == {"kind": "numeric", "min": 0.5, "max": 10.5, "missing": 0.25}
+    assert features["n stations"] == {"kind": "numeric", "min": 3, "max": 9, "missing": 0.0}
     assert type(features["n stations"]["min"]) is int  # not np.int16
-    assert features["is weekend"] == {"kind": "categorical", "categories": [False, True]}
+    assert features["is weekend"] == {
+        "kind": "categorical",
+        "categories": [False, True],
+        "missing": 0.0,
+    }
     assert features["sky cover"]["categories"] == ["clear", "cloudy"]
+    assert features["sky cover"]["missing"] == 0.25
     assert features["station id"]["categories"] == ["a-1", "b-2"]
     assert "observed at" not in features  # datetimes are not checked
     assert json.loads(json.dumps(profile)) == profile
@@ -67,11 +72,20 @@ def test_profile_refuses_a_negative_margin(reference):
         feature_profile(reference, margin=-0.1)
 
 
-def test_in_range_and_missing_values_are_clean(reference):
+def test_in_range_values_and_values_missing_in_the_reference_too_are_clean(reference):
     profile = feature_profile(reference)
     assert quality_issues(reference, profile) == [[]] * 4
+    missing = pd.DataFrame({name: [None, np.nan] for name in ["wind speed", "sky cover"]})
+    assert quality_issues(missing, profile) == [[], []]
+
+
+def test_a_value_missing_where_the_reference_never_was_is_named_with_its_reason(reference):
+    profile = feature_profile(reference)
     missing = pd.DataFrame({name: [None] for name in reference.columns})
-    assert quality_issues(missing, profile) == [[]]
+    assert quality_issues(missing, profile) == [["n stations", "is weekend"]]
+    reasons = quality_reasons(missing.assign(**{"n stations": [np.nan]}), profile)[0]
+    assert reasons["n stations"] == "missing, and never missing in the reference"
+    assert reasons["is weekend"] == "missing, and never missing in the reference"
 
 
 def test_a_value_100_times_past_the_range_is_named_with_its_reason(reference):
@@ -94,7 +108,7 @@ def test_the_margin_tolerates_values_just_past_the_range(reference):
 def test_numpy_ints_and_nullable_ints_are_checked_as_numbers(reference):
     profile = feature_profile(reference)
     frame = pd.DataFrame({"n stations": pd.array([4, 900, None], dtype="Int64")})
-    assert quality_issues(frame, profile) == [[], ["n stations"], []]
+    assert quality_issues(frame, profile) == [[], ["n stations"], ["n stations"]]  # never missing
     frame = pd.DataFrame({"n stations": np.array([9, 3, 12], dtype=np.uint8)})
     assert quality_issues(frame, profile) == [[], [], ["n stations"]]  # past 9 + 0.6
 
@@ -168,7 +182,12 @@ def test_save_reference_names_array_features_like_the_service(tmp_path):
     model = DecisionTreeClassifier().fit(X, np.arange(10) % 2)
     package = save_model(model, tmp_path / "tree", format="skops", sample_input=X[:3])
     save_reference(package, pd.DataFrame(X, columns=["a", "b"]))
-    assert read_profile(package)["features"]["x1"] == {"kind": "numeric", "min": 1.0, "max": 19.0}
+    assert read_profile(package)["features"]["x1"] == {
+        "kind": "numeric",
+        "min": 1.0,
+        "max": 19.0,
+        "missing": 0.0,
+    }
 
 
 def test_read_profile_is_none_without_one_and_refuses_a_broken_file(tmp_path):

@@ -123,10 +123,20 @@ def test_every_out_of_range_or_unseen_feature_is_named(logging_server):
     ]
 
 
-def test_missing_values_are_not_quality_issues(logging_server):
-    records = [{"wind speed": None, "sky cover": None, "n stations": 3}]
+def test_a_feature_never_missing_in_the_reference_is_logged_when_missing(logging_server):
+    # The model answers a null (the tree ensemble routes NaN): only the check can tell.
+    records = [{"wind speed": None, "sky cover": None, "n stations": 3}, _records(1)[0]]
     assert _post(logging_server, records, "missing-1").status_code == 200
-    assert _logged(logging_server, "missing-1")["quality"].tolist() == [""]
+    assert _logged(logging_server, "missing-1")["quality"].tolist() == ["wind speed,sky cover", ""]
+
+
+def test_refuse_policy_refuses_a_feature_never_missing_in_the_reference(refusing_server):
+    records = _records(2)
+    records[1]["wind speed"] = None  # the schema lets a null through for a float
+    response = _post(refusing_server, records, "missing-2")
+    assert response.status_code == 422, response.text
+    reason = error_message(response.json())
+    assert "record 1: wind speed (missing, and never missing in the reference)" in reason
 
 
 def test_the_log_is_read_as_before_and_the_check_can_be_redone_from_it(logging_server, package):

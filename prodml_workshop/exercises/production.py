@@ -69,7 +69,8 @@ class QualityRule(FunctionQuestion):
         "profile does not name is not checked.",
         "A numeric value is fine within `[min - margin * width, max + margin * width]`, "
         "boundaries included, with `width = max - min` and the margin from the profile.",
-        "A missing value (None or NaN) is never an issue: which comparisons are False for NaN?",
+        "A missing value (None or NaN) is an issue only where `spec['missing']` is 0; "
+        "`frame[name].isna()` finds them. And which comparisons are False for NaN?",
     )
 
     def cases(self) -> Iterable[tuple]:
@@ -99,13 +100,17 @@ class QualityRule(FunctionQuestion):
             spec = profile["features"].get(name, {})
             wrongly = "flagged" if name in got else "missed"
             raise Incorrect(
-                f"row {i}: {name} = {value!r} ({_describe(spec, profile)}) — you {wrongly} it."
+                f"row {i}: {name} = {value!r} ({_describe(spec, profile, value)}) — "
+                f"you {wrongly} it."
             )
 
 
-def _describe(spec: dict[str, Any], profile: dict[str, Any]) -> str:
+def _describe(spec: dict[str, Any], profile: dict[str, Any], value: Any) -> str:
     if not spec:
         return "not in the profile"
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        share = spec.get("missing", 0)
+        return f"missing in {share:.0%} of the reference" if share else "never missing before"
     if spec["kind"] == "categorical":
         return f"known categories {spec['categories'][:5]}"
     return f"reference range [{spec['min']}, {spec['max']}], margin {profile['margin']}"

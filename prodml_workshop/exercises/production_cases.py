@@ -64,7 +64,8 @@ def _penguin_case(rng: np.random.Generator) -> _Case:
     rows.loc[0, bill] = features[bill]["max"] + 0.5 * margin * width[bill]
     # Outside it, on the low side.
     rows.loc[1, flipper] = features[flipper]["min"] - 1.5 * margin * width[flipper]
-    rows.loc[2, [mass, "sex"]] = [np.nan, None]  # missing: never an issue
+    rows.loc[2, [mass, "sex"]] = [np.nan, None]  # missing, as in the reference: no issue
+    rows.loc[5, "island"] = None  # never missing in the reference: an issue
     rows.loc[3, "island"] = "Anvers"  # a category the model never saw
     rows.loc[4, mass] = rows.loc[4, mass] * 100
     rows.loc[4, "sex"] = "unknown"
@@ -76,7 +77,7 @@ def _penguin_case(rng: np.random.Generator) -> _Case:
 def _exact_case() -> _Case:
     # Round numbers, so that every way of writing the bounds gives the same floats.
     reference = pd.DataFrame(
-        {"wind speed": [0.0, 10.0, 4.5], "sensor": ["a", "b", "a"], "firmware": [3, 3, 3]}
+        {"wind speed": [0.0, 10.0, 4.5, 2.0], "sensor": ["a", "b", "a", None], "firmware": [3] * 4}
     )
     profile = feature_profile(reference, margin=0.25)
     frame = pd.DataFrame(

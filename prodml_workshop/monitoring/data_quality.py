@@ -4,7 +4,7 @@ A float is a float: the request schema lets ``temp_max = 392.0`` through, and th
 it. Data quality compares each value with the *reference profile* of the package, made from
 the reference sample that :func:`~.technical_drift.save_reference` stores with it
 (``reference_profile.json``): per numeric feature its range, per categorical feature (strings,
-bools) the categories seen.
+bools) the categories seen, and per feature the share of the reference where it was missing.
 
 The rule, per value:
 
@@ -15,8 +15,12 @@ The rule, per value:
   outside, a °F reading fed to a °C model, is. A constant feature's range has no width: any
   other value is an issue. A text in a numeric feature is an issue too.
 * categorical: an issue when the category was never seen in the reference.
-* missing (``None``/NaN): never an issue. The schema says which features may be missing and
-  the pipeline imputes them; it is no value outside the training data.
+* missing (``None``/NaN): an issue when the feature was never missing in the reference (its
+  ``missing`` share is 0). The schema lets a ``null`` through and a model that imputes, or a
+  tree ensemble that routes NaN, answers it without a word; but a feature that was always there
+  and now is not usually means a broken feed. A feature missing in part of the reference may be
+  missing: the pipeline imputes it as it did in training. (A *rise* in that share is a matter
+  for a window of records, not for one: see the monitoring job's ``flagged`` share.)
 
 Features absent from the profile (or with no value in the reference) are not checked.
 
@@ -26,8 +30,8 @@ Examples
 >>> reference = pd.DataFrame({"temp max": [-1.6, 20.0, 35.6], "weather": ["sun", "rain", "fog"]})
 >>> profile = feature_profile(reference)
 >>> quality_issues(pd.DataFrame({"temp max": [21.0, 3560.0, None],
-...                              "weather": ["sun", "snow", None]}), profile)
-[[], ['temp max', 'weather'], []]
+...                              "weather": ["sun", "snow", "rain"]}), profile)
+[[], ['temp max', 'weather'], ['temp max']]
 """
 
 from __future__ import annotations
@@ -75,6 +79,7 @@ def _is_missing(value: Any) -> bool:
 
 def _column_profile(column: pd.Series) -> dict[str, Any] | None:
     dtype = column.dtype
+    missing = float(column.isna().mean())
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
         values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         values = values[np.isfinite(values)]
@@ -82,8 +87,8 @@ def _column_profile(column: pd.Series) -> dict[str, Any] | None:
             return None
         low, high = values.min(), values.max()
         if pd.api.types.is_integer_dtype(dtype):
-            return {"kind": "numeric", "min": int(low), "max": int(high)}
-        return {"kind": "numeric", "min": float(low), "max": float(high)}
+            return {"kind": "numeric", "min": int(low), "max": int(high), "missing": missing}
+        return {"kind": "numeric", "min": float(low), "max": float(high), "missing": missing}
     if (
         pd.api.types.is_bool_dtype(dtype)
         or pd.api.types.is_string_dtype(dtype)
@@ -94,7 +99,8 @@ def _column_profile(column: pd.Series) -> dict[str, Any] | None:
             seen |= {_scalar(v) for v in dtype.categories}
         if not seen:
             return None
-        return {"kind": "categorical", "categories": sorted(seen, key=lambda v: (str(v), repr(v)))}
+        categories = sorted(seen, key=lambda v: (str(v), repr(v)))
+        return {"kind": "categorical", "categories": categories, "missing": missing}
     return None  # datetimes and other kinds: not checked
 
 
@@ -113,8 +119,9 @@ def feature_profile(X: pd.DataFrame, *, margin: float = DEFAULT_MARGIN) -> dict[
     -------
     dict
         JSON-safe: ``{"margin": ..., "n_rows": ..., "features": {name: {"kind": "numeric",
-        "min": ..., "max": ...} or {"kind": "categorical", "categories": [...]}}}``. A column
-        with no value, or of another kind (datetimes), is left out: it is not checked.
+        "min": ..., "max": ..., "missing": ...} or {"kind": "categorical", "categories": [...],
+        "missing": ...}}}``, ``missing`` being the share of rows where the feature is missing.
+        A column with no value, or of another kind (datetimes), is left out: it is not checked.
 
     Raises
     ------
@@ -128,8 +135,8 @@ def feature_profile(X: pd.DataFrame, *, margin: float = DEFAULT_MARGIN) -> dict[
     >>> X = pd.DataFrame({"n legs": np.array([2, 4], dtype=np.int16),
     ...                   "island": ["Dream", None], "when": pd.to_datetime(["2024-01-01"] * 2)})
     >>> feature_profile(X)["features"]
-    {'n legs': {'kind': 'numeric', 'min': 2, 'max': 4}, 'island': {'kind': 'categorical', \
-'categories': ['Dream']}}
+    {'n legs': {'kind': 'numeric', 'min': 2, 'max': 4, 'missing': 0.0}, 'island': {'kind': \
+'categorical', 'categories': ['Dream'], 'missing': 0.5}}
     """
     if not isinstance(X, pd.DataFrame) or X.empty:
         raise DriftInputError("The reference sample must be a non-empty pandas DataFrame.")
@@ -143,6 +150,11 @@ def feature_profile(X: pd.DataFrame, *, margin: float = DEFAULT_MARGIN) -> dict[
     return {"margin": float(margin), "n_rows": len(X), "features": features}
 
 
+def _missing_reason(spec: dict[str, Any]) -> str | None:
+    """Why a missing value is an issue for this feature, or None when it may be missing."""
+    return "missing, and never missing in the reference" if spec.get("missing") == 0 else None
+
+
 def _numeric_reasons(column: pd.Series, spec: dict[str, Any], margin: float) -> list[str | None]:
     low, high = spec["min"], spec["max"]
     slack = margin * (high - low)
@@ -150,7 +162,7 @@ def _numeric_reasons(column: pd.Series, spec: dict[str, Any], margin: float) -> 
     reasons: list[str | None] = []
     for value, number in zip(column.tolist(), numbers.tolist(), strict=True):
         if _is_missing(value):
-            reasons.append(None)
+            reasons.append(_missing_reason(spec))
         elif _is_missing(number) or isinstance(value, str):
             reasons.append(f"{value!r} is not a number")
         elif not low - slack <= number <= high + slack:
@@ -163,8 +175,10 @@ def _numeric_reasons(column: pd.Series, spec: dict[str, Any], margin: float) -> 
 def _categorical_reasons(column: pd.Series, spec: dict[str, Any]) -> list[str | None]:
     known = set(spec["categories"])
     return [
-        None
-        if _is_missing(value) or _scalar(value) in known
+        _missing_reason(spec)
+        if _is_missing(value)
+        else None
+        if _scalar(value) in known
         else f"{_scalar(value)!r} is not a category of the reference"
         for value in column.tolist()
     ]
@@ -173,7 +187,7 @@ def _categorical_reasons(column: pd.Series, spec: dict[str, Any]) -> list[str | 
 def quality_reasons(
     frame: pd.DataFrame, profile: dict[str, Any], *, margin: float | None = None
 ) -> list[dict[str, str]]:
-    """Say, per row, which features are out of range or unseen, and why.
+    """Say, per row, which features are out of range, unseen or missing unlike the reference.
 
     Parameters
     ----------
@@ -199,6 +213,8 @@ def quality_reasons(
     [{}, {'x': '1000.0 is outside the reference range [0.0, 10.0]'}]
     >>> quality_reasons(pd.DataFrame({"x": [10.5]}), profile, margin=0)
     [{'x': '10.5 is outside the reference range [0.0, 10.0]'}]
+    >>> quality_reasons(pd.DataFrame({"x": [None]}), profile)
+    [{'x': 'missing, and never missing in the reference'}]
     """
     if not isinstance(frame, pd.DataFrame):
         raise DriftInputError(
@@ -223,7 +239,7 @@ def quality_reasons(
 def quality_issues(
     frame: pd.DataFrame, profile: dict[str, Any], *, margin: float | None = None
 ) -> list[list[str]]:
-    """List, per row, the features that are out of range or unseen.
+    """List, per row, the features that are out of range, unseen or missing unlike the reference.
 
     Parameters
     ----------
