@@ -148,7 +148,7 @@ def test_lock_brings_java_and_nothing_asks_for_a_system_java(root):
         assert "openjdk" not in text and "command -v java" not in text, name
 
 
-FALSE = shutil.which("false")  # a program that is no Python
+NOT_PYTHON = None  # in _make_python's `pythons`: a program that fails whatever it is asked
 
 
 def _make_python(root, tmp_path, pythons, *args):
@@ -156,7 +156,11 @@ def _make_python(root, tmp_path, pythons, *args):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for name, target in {"sh": shutil.which("sh"), **pythons}.items():
-        (bin_dir / name).symlink_to(target)
+        if target is NOT_PYTHON:
+            (bin_dir / name).write_text("#!/bin/sh\nexit 1\n")
+            (bin_dir / name).chmod(0o755)
+        else:
+            (bin_dir / name).symlink_to(target)
     return subprocess.run(
         [shutil.which("make"), "--no-print-directory", "-C", str(root), "python", *args],
         env={"PATH": str(bin_dir)},
@@ -169,7 +173,7 @@ def _make_python(root, tmp_path, pythons, *args):
 def test_make_takes_the_first_accepted_python_on_path(root, tmp_path):
     this = f"python3.{sys.version_info.minor}"
     # A `python3.11` that is another version (an old pyenv shim, say) is passed over.
-    done = _make_python(root, tmp_path, {"python3.11": FALSE, this: sys.executable})
+    done = _make_python(root, tmp_path, {"python3.11": NOT_PYTHON, this: sys.executable})
     assert done.returncode == 0, done.stdout + done.stderr
     expected = f"Python for .venv: {this} (Python {platform.python_version()})"
     assert done.stdout.strip() == expected
@@ -184,17 +188,19 @@ def test_make_takes_python3_when_it_is_an_accepted_version(root, tmp_path):
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_stops_naming_the_accepted_versions_when_none_is_found(root, tmp_path):
-    done = _make_python(root, tmp_path, {"python3": FALSE})
+    done = _make_python(root, tmp_path, {"python3": NOT_PYTHON})
     assert done.returncode != 0
     assert "The workshop needs Python 3.11, 3.12 or 3.13" in done.stdout
     assert "make PYTHON=/path/to/python3.13" in done.stdout
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-def test_make_python_override_is_checked_too(root, tmp_path):
-    done = _make_python(root, tmp_path, {}, f"PYTHON={FALSE}")
+def test_make_python_override_wins_and_is_checked_too(root, tmp_path):
+    this = f"python3.{sys.version_info.minor}"
+    pythons = {this: sys.executable, "python3": NOT_PYTHON}
+    done = _make_python(root, tmp_path, pythons, "PYTHON=python3")
     assert done.returncode != 0
-    assert f"'{FALSE}' is missing or another version" in done.stdout
+    assert "'python3' is missing or another version" in done.stdout
 
 
 def test_code_is_ruff_clean(root):
