@@ -18,7 +18,9 @@ kernel a few MB.
 from __future__ import annotations
 
 import json
+import os
 import re
+import secrets
 import time
 import urllib.error
 import urllib.request
@@ -152,11 +154,19 @@ def _server_info() -> dict[str, Any] | None:
 
 
 def _request(server: dict[str, Any], method: str, endpoint: str) -> Any:
-    """Call the server's REST API with its token; return the decoded JSON answer, if any."""
+    """Call the server's REST API as a browser tab would; return the decoded JSON answer, if any.
+
+    It sends the server's token (JupyterHub's, on Binder) and, for a server without one, the
+    double-submitted XSRF cookie that a request other than GET needs.
+    """
     url = server["url"].rstrip("/") + endpoint
     request = urllib.request.Request(url, method=method)
-    if server.get("token"):
-        request.add_header("Authorization", f"token {server['token']}")
+    token = server.get("token") or os.environ.get("JUPYTERHUB_API_TOKEN")
+    if token:
+        request.add_header("Authorization", f"token {token}")
+    xsrf = secrets.token_hex(16)
+    request.add_header("Cookie", f"_xsrf={xsrf}")
+    request.add_header("X-XSRFToken", xsrf)
     with urllib.request.urlopen(request, timeout=30) as answer:
         body = answer.read()
     return json.loads(body) if body else None

@@ -13,6 +13,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import nbformat
 import psutil
@@ -26,7 +27,6 @@ from prodml_workshop.kernels import available_memory, make_room
 from prodml_workshop.serving.ports import free_port
 
 TOKEN = "make-room-test-token"
-HEADERS = {"Authorization": f"token {TOKEN}"}
 MB = 2**20
 
 
@@ -59,9 +59,9 @@ def test_available_memory_sees_the_limit_of_the_process_own_cgroup():
 # ---- make_room on a real JupyterLab ------------------------------------------------------------
 
 
-@pytest.fixture
-def lab(make_lab, tmp_path):
-    """`make lab` serving ``tmp_path`` with a token; yields (url, runtime folder)."""
+@pytest.fixture(params=[TOKEN, ""], ids=["token", "no token"])
+def lab(make_lab, tmp_path, request):
+    """`make lab` serving ``tmp_path``, with a token or none."""
     runtime = tmp_path / "runtime"
     for name in ("old", "busy", "recent", "this"):
         nbformat.write(nbformat.v4.new_notebook(), tmp_path / f"{name}.ipynb")
@@ -70,38 +70,50 @@ def lab(make_lab, tmp_path):
         "JUPYTERLAB_SETTINGS_DIR": tmp_path / "settings",
         "JUPYTERLAB_WORKSPACES_DIR": tmp_path / "workspaces",
     }
-    args = f"--no-browser --allow-root --IdentityProvider.token={TOKEN}"
+    args = f"--no-browser --allow-root --IdentityProvider.token={request.param}"
+    # without a token, a request other than GET needs XSRF's double-submitted cookie
+    headers = {"Cookie": "_xsrf=test", "X-XSRFToken": "test"}
+    if request.param:
+        headers["Authorization"] = f"token {request.param}"
     with make_lab(tmp_path / "lab.log", args, env, LAB_DIR=tmp_path) as url:
-        yield url, runtime
+        yield RunningLab(url, runtime, headers)
 
 
-def _open(url: str, runtime: Path, path: str) -> str:
+class RunningLab(NamedTuple):
+    url: str
+    runtime: Path  #: its runtime folder: the kernels' connection files
+    headers: dict[str, str]  #: what a request to its REST API sends
+
+
+def _open(lab: RunningLab, path: str) -> str:
     """Open a notebook session as JupyterLab does; return its kernel id once the kernel idles."""
     body = {"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}
-    session = requests.post(f"{url}/api/sessions", json=body, headers=HEADERS, timeout=60)
+    session = requests.post(f"{lab.url}/api/sessions", json=body, headers=lab.headers, timeout=60)
     session.raise_for_status()
     kernel_id = session.json()["kernel"]["id"]
-    _client(runtime, kernel_id).stop_channels()  # its first request, as JupyterLab's
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        kernel = requests.get(f"{url}/api/kernels/{kernel_id}", headers=HEADERS, timeout=10)
+        # a request, as JupyterLab's first; the server may miss the status it causes while it
+        # connects to the kernel, so ask again until the server has seen it idle
+        _client(lab, kernel_id).stop_channels()
+        kernel = requests.get(f"{lab.url}/api/kernels/{kernel_id}", headers=lab.headers, timeout=10)
         if kernel.json()["execution_state"] == "idle":
             return kernel_id
-        time.sleep(0.2)
+        time.sleep(0.5)
     raise AssertionError(f"the kernel of {path} did not become idle in 60 s")
 
 
-def _client(runtime: Path, kernel_id: str) -> BlockingKernelClient:
-    client = BlockingKernelClient(connection_file=str(runtime / f"kernel-{kernel_id}.json"))
+def _client(lab: RunningLab, kernel_id: str) -> BlockingKernelClient:
+    client = BlockingKernelClient(connection_file=str(lab.runtime / f"kernel-{kernel_id}.json"))
     client.load_connection_file()
     client.start_channels()
     client.wait_for_ready(timeout=30)
     return client
 
 
-def _run(runtime: Path, kernel_id: str, code: str) -> str:
+def _run(lab: RunningLab, kernel_id: str, code: str) -> str:
     """Execute ``code`` in the kernel, as a cell; return what it printed (fail on an error)."""
-    client = _client(runtime, kernel_id)
+    client = _client(lab, kernel_id)
     out: list[str] = []
 
     def keep_printed(message: dict) -> None:
@@ -116,12 +128,12 @@ def _run(runtime: Path, kernel_id: str, code: str) -> str:
     return "".join(out)
 
 
-def _open_paths(url: str) -> set[str]:
-    sessions = requests.get(f"{url}/api/sessions", headers=HEADERS, timeout=10).json()
+def _open_paths(lab: RunningLab) -> set[str]:
+    sessions = requests.get(f"{lab.url}/api/sessions", headers=lab.headers, timeout=10).json()
     return {session["path"] for session in sessions}
 
 
-def _kernel_pid(url: str, kernel_id: str) -> int:
+def _kernel_pid(kernel_id: str) -> int:
     for process in psutil.process_iter(["cmdline"]):
         if f"kernel-{kernel_id}.json" in " ".join(process.info["cmdline"] or []):
             return process.pid
@@ -131,22 +143,21 @@ def _kernel_pid(url: str, kernel_id: str) -> int:
 @pytest.mark.server
 @pytest.mark.slow
 def test_make_room_stops_the_least_recently_used_idle_kernel_of_another_notebook(lab):
-    url, runtime = lab
-    old = _open(url, runtime, "old.ipynb")
-    busy = _open(url, runtime, "busy.ipynb")
-    _open(url, runtime, "recent.ipynb")
-    this = _open(url, runtime, "this.ipynb")
-    client = _client(runtime, busy)
+    old = _open(lab, "old.ipynb")
+    busy = _open(lab, "busy.ipynb")
+    _open(lab, "recent.ipynb")
+    this = _open(lab, "this.ipynb")
+    client = _client(lab, busy)
     client.execute("import time; time.sleep(300)")  # busy while make_room looks (and older)
     time.sleep(1)
     # memory is short until the old kernel's process has ended: then there is plenty
     printed = _run(
-        runtime,
+        lab,
         this,
         textwrap.dedent(f"""
             import psutil
             import prodml_workshop.kernels as kernels
-            old = psutil.Process({_kernel_pid(url, old)})
+            old = psutil.Process({_kernel_pid(old)})
 
             def made_up_available_memory():
                 try:
@@ -160,31 +171,28 @@ def test_make_room_stops_the_least_recently_used_idle_kernel_of_another_notebook
         """),
     )
     client.stop_channels()
-    assert _open_paths(url) == {"busy.ipynb", "recent.ipynb", "this.ipynb"}
+    assert _open_paths(lab) == {"busy.ipynb", "recent.ipynb", "this.ipynb"}
     assert "Stopped the kernel of old.ipynb (idle for" in printed
     assert printed.count("Stopped the kernel of") == 1
     assert "0.5 GB available, this notebook needs about 1.0 GB" in printed
     assert "Now 2.9 GB available." in printed
-    kernel = requests.get(f"{url}/api/kernels/{busy}", headers=HEADERS, timeout=10).json()
+    kernel = requests.get(f"{lab.url}/api/kernels/{busy}", headers=lab.headers, timeout=10).json()
     assert kernel["execution_state"] == "busy"
 
 
 @pytest.mark.server
 @pytest.mark.slow
 def test_make_room_stops_nothing_when_memory_suffices_and_says_what_it_cannot_free(lab):
-    url, runtime = lab
-    _open(url, runtime, "old.ipynb")
-    this = _open(url, runtime, "this.ipynb")
+    _open(lab, "old.ipynb")
+    this = _open(lab, "this.ipynb")
     time.sleep(1)
-    printed = _run(
-        runtime, this, "from prodml_workshop.kernels import make_room\nmake_room(need_mb=1)"
-    )
+    printed = _run(lab, this, "from prodml_workshop.kernels import make_room\nmake_room(need_mb=1)")
     assert printed.startswith("Memory: ") and "no other kernel stopped" in printed
-    assert _open_paths(url) == {"old.ipynb", "this.ipynb"}
+    assert _open_paths(lab) == {"old.ipynb", "this.ipynb"}
 
     # not idle for long enough: kept, and the notebook is told memory is still short
     printed = _run(
-        runtime,
+        lab,
         this,
         "import prodml_workshop.kernels as k\n"
         "k.available_memory = lambda: 100 * 2**20\n"
@@ -192,7 +200,7 @@ def test_make_room_stops_nothing_when_memory_suffices_and_says_what_it_cannot_fr
     )
     assert "Stopped" not in printed
     assert "Still only 0.1 GB available" in printed
-    assert _open_paths(url) == {"old.ipynb", "this.ipynb"}
+    assert _open_paths(lab) == {"old.ipynb", "this.ipynb"}
 
 
 def test_make_room_reports_a_server_it_cannot_reach_instead_of_raising(monkeypatch, capsys):
