@@ -16,8 +16,11 @@ is returned, so a crafted tree is refused instead of predicting out of bounds.
 
 from __future__ import annotations
 
+import importlib.abc
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from ..errors import UnsafeContentError, UnsupportedFormatError
@@ -64,12 +67,47 @@ SKOPS_SAFE_TYPES: dict[str, str] = {
 }
 
 
-def _save(model: Any, file: Path, info: ModelInfo, sample_input: Any) -> None:
+# Importing skops.io lists scikit-learn's estimators (sklearn.utils.all_estimators), and the
+# pkgutil.walk_packages under it imports every subpackage of scikit-learn to look inside: among
+# them the array API wrappers in sklearn.externals, which import PyTorch (~125 MB of private
+# memory) and Dask when they are installed. all_estimators skips sklearn.externals, so they hold
+# no estimator: they are kept out while skops.io is imported, and import as usual afterwards.
+_ARRAY_API_WRAPPERS = tuple(
+    f"sklearn.externals.array_api_compat.{library}" for library in ("torch", "dask", "cupy")
+)
+
+
+class _KeepOutArrayApiWrappers(importlib.abc.MetaPathFinder):
+    """Refuse to import sklearn's PyTorch, Dask and CuPy array API wrappers (while installed)."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name in _ARRAY_API_WRAPPERS or name.startswith(
+            tuple(f"{wrapper}." for wrapper in _ARRAY_API_WRAPPERS)
+        ):
+            raise ModuleNotFoundError(f"{name} is not imported with skops.io", name=name)
+        return None
+
+
+def _skops_io() -> ModuleType:
+    """Import ``skops.io`` without the PyTorch and Dask that scikit-learn's walk would import."""
+    if "skops.io" not in sys.modules:
+        keep_out = _KeepOutArrayApiWrappers()
+        sys.meta_path.insert(0, keep_out)
+        try:
+            import skops.io
+        finally:
+            sys.meta_path.remove(keep_out)
     import skops.io
+
+    return skops.io
+
+
+def _save(model: Any, file: Path, info: ModelInfo, sample_input: Any) -> None:
+    skops_io = _skops_io()
     from skops.io.exceptions import UnsupportedTypeException
 
     try:
-        skops.io.dump(model, file)
+        skops_io.dump(model, file)
     except UnsupportedTypeException as exc:
         raise UnsupportedFormatError(f"skops cannot store this model: {exc}") from exc
 
@@ -95,9 +133,7 @@ def untrusted_types(file: str | Path, trusted: bool | Sequence[str] = False) -> 
     >>> untrusted_types("models/forest/model.skops")  # doctest: +SKIP
     []
     """
-    import skops.io
-
-    return _beyond_trust(skops.io.get_untrusted_types(file=file), trusted)
+    return _beyond_trust(_skops_io().get_untrusted_types(file=file), trusted)
 
 
 def _beyond_trust(types: list[str], trusted: bool | Sequence[str]) -> list[str]:
@@ -107,9 +143,8 @@ def _beyond_trust(types: list[str], trusted: bool | Sequence[str]) -> list[str]:
 
 
 def _load(file: Path, manifest: dict[str, Any], trusted: bool | Sequence[str]) -> Any:
-    import skops.io
-
-    present = skops.io.get_untrusted_types(file=file)
+    skops_io = _skops_io()
+    present = skops_io.get_untrusted_types(file=file)
     refused = _beyond_trust(present, trusted)
     if refused:
         raise UnsafeContentError(
@@ -117,7 +152,7 @@ def _load(file: Path, manifest: dict[str, Any], trusted: bool | Sequence[str]) -
             "Building them could run their code. Check that you know each of them, then "
             "pass them by name, e.g. trusted=" + repr(refused) + " (or trusted=True)."
         )
-    model = skops.io.load(file, trusted=present)
+    model = skops_io.load(file, trusted=present)
     check_node_arrays(model)
     return model
 
