@@ -97,6 +97,18 @@ def test_dataset_is_penguin_like_new_rows_in_partitions(dataset):
     assert lengths.nunique() > penguins["bill_length_mm"].nunique()  # jittered: new values
 
 
+def test_text_labels_are_held_as_categories_one_byte_a_row(dataset, course_packages):
+    loop = score_in_process(course_packages("onnx"), dataset)
+    assert isinstance(loop.predictions.dtype, pd.CategoricalDtype)
+    assert set(loop.predictions.cat.categories) == {"Adelie", "Chinstrap", "Gentoo"}
+    # 20,000 labels in about 20 kB, not 20,000 Python strings (~1.2 MB)
+    assert loop.predictions.memory_usage(deep=True) < 2 * len(loop.predictions) + 5_000
+    expected = load_model(course_packages("onnx")).predict(
+        pd.concat([pd.read_parquet(p) for p in sorted(dataset.glob("*.parquet"))])
+    )
+    assert loop.predictions.tolist() == list(expected)
+
+
 @pytest.mark.server
 def test_cluster_is_a_scheduler_and_workers_started_as_separate_commands(cluster, dataset):
     commands = [p.cmdline()[1:4] for p in psutil.Process().children(recursive=True)]
