@@ -7,7 +7,7 @@ seconds; the others need no server.
 from __future__ import annotations
 
 import textwrap
-import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -234,14 +234,33 @@ def test_q3_refuses_the_course_model_and_a_dataframe():
     assert frame.status is Status.FAIL and "DataFrame" in frame.message
 
 
-def test_q3_blank_is_not_attempted():
+def test_q3_blank_is_not_attempted(monkeypatch):
+    import prodml_workshop.packaging
+    import prodml_workshop.scaling
+
+    made, paths = [], []
+    # What the check imports when it runs, to write its partitions and save its model.
+    for module, name in ((prodml_workshop.scaling, "make_scoring_dataset"),
+                         (prodml_workshop.packaging, "save_model")):  # fmt: skip
+        monkeypatch.setattr(module, name, _spy(getattr(module, name), name, made))
+
     def stub(path, model_dir):
+        paths.append(path)
         raise NotImplementedError("your code here")
 
-    start = time.monotonic()
     for answer in (PLACEHOLDER, stub):
         assert _question(3, score_partition=answer).evaluate().status is Status.NOT_ATTEMPTED
-    assert time.monotonic() - start < 2  # before a model is fitted and saved
+    assert made == []  # before a partition is written or a model saved
+    [path] = paths  # the stub was called once, on a partition that does not exist
+    assert not Path(path).exists()
+
+
+def _spy(function, name, calls):
+    def spy(*args, **kwargs):
+        calls.append(name)
+        return function(*args, **kwargs)
+
+    return spy
 
 
 # --- q4: capacity from a load test -------------------------------------------------------------

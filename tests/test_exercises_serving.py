@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -196,14 +195,30 @@ def test_q1_explains_a_wrong_body(q1_url):
     assert "HTTPError" in result.message and "400" in result.message
 
 
-def test_q1_blank_and_stub_are_not_attempted_without_starting_a_server():
+def test_q1_blank_and_stub_are_not_attempted_without_starting_a_server(monkeypatch):
+    started, urls = [], []
+    for name in ("save_model", "serve"):  # what the check runs to serve its model
+        monkeypatch.setattr(ex, name, _spy(getattr(ex, name), name, started))
+
     def stub(url, records):
+        urls.append(url)
         raise NotImplementedError("your code here")
 
     assert _question(1, predict_over_http=PLACEHOLDER).evaluate().status is Status.NOT_ATTEMPTED
-    start = time.monotonic()
     assert _question(1, predict_over_http=stub).evaluate().status is Status.NOT_ATTEMPTED
-    assert time.monotonic() - start < 2
+    assert started == []  # no model saved, no server started
+    # The stub was called once, with a URL no server answers (not the module's q1 server's).
+    [url] = urls
+    with pytest.raises(requests.RequestException):
+        requests.get(f"{url}/readyz", timeout=10)
+
+
+def _spy(function, name, calls):
+    def spy(*args, **kwargs):
+        calls.append(name)
+        return function(*args, **kwargs)
+
+    return spy
 
 
 # --- q2: a request body from the field notes ------------------------------------------------
