@@ -34,7 +34,6 @@ import psutil
 __all__ = ["available_memory", "make_room"]
 
 _MB = 2**20
-_GB = 2**30
 
 #: Per cgroup version: its mount point, then the files holding the limit and the usage, and the
 #: line of ``memory.stat`` counting page cache the kernel can drop (reclaimable, not in use).
@@ -267,16 +266,16 @@ def make_room(
     available = available_memory()
     if available >= need:
         print(
-            f"Memory: {available / _GB:.1f} GB available, this notebook needs about "
-            f"{need / _GB:.1f} GB: no other kernel stopped."
+            f"Memory: {available / _MB:,.0f} MB available, this notebook needs about "
+            f"{need / _MB:,.0f} MB: no other kernel stopped."
         )
         return
     try:
         _stop_idle_kernels(server, need, available, min_idle_seconds, stop_timeout)
     except Exception as exc:  # the server is unreachable or answered something unexpected
         print(
-            f"Memory is short ({available / _GB:.1f} GB available, this notebook needs about "
-            f"{need / _GB:.1f} GB), and the Jupyter server could not be asked about the other "
+            f"Memory is short ({available / _MB:,.0f} MB available, this notebook needs about "
+            f"{need / _MB:,.0f} MB), and the Jupyter server could not be asked about the other "
             f"notebooks' kernels ({type(exc).__name__}: {exc}). Shut down the kernels of the "
             "notebooks you have finished (Running panel, on the left) before going on."
         )
@@ -304,8 +303,9 @@ def _stop_idle_kernels(
         key=lambda kernel: kernel.last_activity,
     )
     print(
-        f"Memory is short: {available / _GB:.1f} GB available, this notebook needs about "
-        f"{need / _GB:.1f} GB (Binder gives 2 GiB for all the kernels together)."
+        f"Memory is short: {available / _MB:,.0f} MB available, this notebook needs about "
+        f"{need / _MB:,.0f} MB (each open notebook's kernel keeps its memory; Binder gives them "
+        "2 GiB together)."
     )
     for kernel in candidates:
         if available >= need:
@@ -322,10 +322,10 @@ def _stop_idle_kernels(
             "free memory for this notebook. Its outputs stay; run it again if you go back to it."
         )
     if available >= need:
-        print(f"Now {available / _GB:.1f} GB available.")
+        print(f"Now {available / _MB:,.0f} MB available.")
     else:
         print(
-            f"Still only {available / _GB:.1f} GB available, and no other notebook's kernel is "
+            f"Still only {available / _MB:,.0f} MB available, and no other notebook's kernel is "
             "idle: shut down the kernels you no longer need (Running panel, on the left), or "
             "this notebook's kernel may be stopped for lack of memory."
         )

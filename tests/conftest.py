@@ -153,13 +153,21 @@ def no_bentoml_left(assert_stopped) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _running_lab(
-    log: Path, lab_args: str, env: dict[str, Any] | None = None, **make_vars: Any
+    log: Path,
+    lab_args: str,
+    env: dict[str, Any] | None = None,
+    *,
+    cgroup_procs: Path | None = None,
+    **make_vars: Any,
 ) -> Iterator[str]:
     port = free_port()
     variables = [f"{name}={value}" for name, value in {"PORT": port, **make_vars}.items()]
+    command = ["make", "lab", *variables, f"LAB_ARGS={lab_args} --ServerApp.port_retries=0"]
+    if cgroup_procs is not None:  # the shell joins the cgroup, then becomes make
+        command = ["sh", "-c", 'echo $$ > "$0" && exec "$@"', str(cgroup_procs), *command]
     with open(log, "w") as out:
         process = subprocess.Popen(
-            ["make", "lab", *variables, f"LAB_ARGS={lab_args} --ServerApp.port_retries=0"],
+            command,
             cwd=ROOT,
             env={**os.environ, **{name: str(value) for name, value in (env or {}).items()}},
             stdout=out,
@@ -199,8 +207,9 @@ def make_lab() -> Callable[..., contextlib.AbstractContextManager[str]]:
     """Start `make lab` on a free port: ``with make_lab(log, lab_args, env, **make_vars) as url``.
 
     ``lab_args`` go to JupyterLab (``LAB_ARGS``), ``env`` to its environment, ``make_vars`` to
-    make (e.g. ``LAB_DIR``); its output goes to ``log``. The block waits for ``/api/status``
-    to answer; on leaving, it stops JupyterLab and its kernels, checking that none survives
-    and the port is free.
+    make (e.g. ``LAB_DIR``); its output goes to ``log``. With ``cgroup_procs`` (a cgroup's
+    ``cgroup.procs`` file), make, JupyterLab and its kernels run in that cgroup. The block waits
+    for ``/api/status`` to answer; on leaving, it stops JupyterLab and its kernels, checking that
+    none survives and the port is free.
     """
     return _running_lab

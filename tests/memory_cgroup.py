@@ -51,11 +51,23 @@ class MemoryCgroup:
         """Write a pid here to move that process (and its future children) into the cgroup."""
         return self.folder / "cgroup.procs"
 
+    def usage_mb(self) -> float:
+        """Memory in use now, page cache included."""
+        name = "memory.usage_in_bytes" if self.version == "v1" else "memory.current"
+        return int(_read(self.folder / name) or 0) / MB
+
     def peak_mb(self) -> float:
-        """The highest memory use so far, page cache included (v2 without memory.peak: now)."""
+        """The highest memory use since the start or the last :meth:`reset_peak`, page cache
+        included (v2 without memory.peak: now)."""
         name = "memory.max_usage_in_bytes" if self.version == "v1" else "memory.peak"
         text = _read(self.folder / name) or _read(self.folder / "memory.current")
         return int(text or 0) / MB
+
+    def reset_peak(self) -> None:
+        """Start a new peak from the current use (v1; v2 on Linux 6.12 and later)."""
+        name = "memory.max_usage_in_bytes" if self.version == "v1" else "memory.peak"
+        with contextlib.suppress(OSError):
+            (self.folder / name).write_text("0")
 
     def oom_kills(self) -> int:
         """Processes the kernel killed for lack of memory in this cgroup so far."""

@@ -8,6 +8,7 @@ kernel.
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -174,8 +175,8 @@ def test_make_room_stops_the_least_recently_used_idle_kernel_of_another_notebook
     assert _open_paths(lab) == {"busy.ipynb", "recent.ipynb", "this.ipynb"}
     assert "Stopped the kernel of old.ipynb (idle for" in printed
     assert printed.count("Stopped the kernel of") == 1
-    assert "0.5 GB available, this notebook needs about 1.0 GB" in printed
-    assert "Now 2.9 GB available." in printed
+    assert "500 MB available, this notebook needs about 1,000 MB" in printed
+    assert "Now 3,000 MB available." in printed
     kernel = requests.get(f"{lab.url}/api/kernels/{busy}", headers=lab.headers, timeout=10).json()
     assert kernel["execution_state"] == "busy"
 
@@ -199,7 +200,7 @@ def test_make_room_stops_nothing_when_memory_suffices_and_says_what_it_cannot_fr
         "k.make_room(need_mb=1000, min_idle_seconds=3600)",
     )
     assert "Stopped" not in printed
-    assert "Still only 0.1 GB available" in printed
+    assert "Still only 100 MB available" in printed
     assert _open_paths(lab) == {"old.ipynb", "this.ipynb"}
 
 
@@ -223,3 +224,34 @@ def test_runtime_file_of_the_server_is_found_through_the_process_ancestry(tmp_pa
     assert kernels._server_info()["url"] == "mine"
     (tmp_path / f"jpserver-{parent.pid}.json").unlink()
     assert kernels._server_info() is None
+
+
+# ---- the notebooks call it ----------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted(
+    path.relative_to(ROOT).as_posix()
+    for folder in ("notebooks", "solutions", "exercises")
+    for path in (ROOT / folder).glob("[0-9][0-9]_*.ipynb")
+)
+BUDGET_MB = 1500  #: a notebook's memory budget (benchmarks/notebook_budget.py)
+
+
+def _measured_pss_peaks() -> dict[str, float]:
+    """Each notebook's peak PSS sum, alone, from benchmarks/notebook_budget.md's first table."""
+    text = (ROOT / "benchmarks" / "notebook_budget.md").read_text().split("\n## ")[0]
+    rows = re.findall(r"^\| `([^`]+)` \| [\d.]+ \| \d+ \| (\d+) \|", text, re.MULTILINE)
+    return {notebook: float(pss) for notebook, pss in rows}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS)
+def test_each_notebook_first_makes_room_for_its_measured_peak(path):
+    cells = nbformat.read(ROOT / path, as_version=4).cells
+    first_code = next(cell for cell in cells if cell.cell_type == "code")
+    call = re.fullmatch(
+        r"from prodml_workshop\.kernels import make_room\n\nmake_room\(need_mb=(\d+)\)  # .*",
+        first_code.source,
+    )
+    assert call, f"{path}: its first code cell is not make_room's:\n{first_code.source}"
+    measured = _measured_pss_peaks()[path.replace("exercises/", "solutions/")]
+    assert measured <= int(call[1]) <= BUDGET_MB, f"{path}: measured peak {measured:.0f} MB"
