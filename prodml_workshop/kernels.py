@@ -135,19 +135,20 @@ def _own_kernel_id() -> str | None:
 
 
 def _server_info() -> dict[str, Any] | None:
-    """The runtime file of the Jupyter server that started this process, if one did."""
+    """The runtime file of the Jupyter server that started this process, if one did.
+
+    Only a kernel the server started itself counts: its parent. A kernel that pytest (nbval)
+    or nbclient started from a terminal inside JupyterLab has the server further up.
+    """
     from jupyter_core.paths import jupyter_runtime_dir
 
-    try:
-        ancestors = {process.pid for process in psutil.Process().parents()}
-    except psutil.Error:
-        return None
+    parent = os.getppid()
     for path in Path(jupyter_runtime_dir()).glob("jpserver-*.json"):
         try:
             info = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        if info.get("pid") in ancestors:
+        if info.get("pid") == parent:
             return info
     return None
 
@@ -235,9 +236,10 @@ def make_room(
     choose. A busy kernel is never stopped, nor the one calling. The stopped notebooks keep their
     outputs; running them again starts a new kernel.
 
-    With enough memory it stops nothing and prints one line. Outside a Jupyter server (a script,
-    ``pytest --nbval-lax``, nbclient) there are no other notebooks to stop: it does nothing and
-    prints nothing. It never raises: a server it cannot reach is reported in one line.
+    With enough memory it stops nothing and prints one line. Outside a kernel that a Jupyter
+    server started (a script; ``pytest --nbval-lax`` or nbclient, even from JupyterLab's
+    terminal) there are no other notebooks to stop: it does nothing and prints nothing. It never
+    raises: a server it cannot reach is reported in one line.
 
     Parameters
     ----------
@@ -255,6 +257,9 @@ def make_room(
 
     >>> make_room(need_mb=1_000_000)
     """
+    own = _own_kernel_id()
+    if own is None:  # not a kernel: a script, a test, a console
+        return
     try:
         server = _server_info()
     except Exception as exc:  # a broken runtime folder must not stop the notebook
@@ -271,7 +276,7 @@ def make_room(
         )
         return
     try:
-        _stop_idle_kernels(server, need, available, min_idle_seconds, stop_timeout)
+        _stop_idle_kernels(server, own, need, available, min_idle_seconds, stop_timeout)
     except Exception as exc:  # the server is unreachable or answered something unexpected
         print(
             f"Memory is short ({available / _MB:,.0f} MB available, this notebook needs about "
@@ -283,14 +288,12 @@ def make_room(
 
 def _stop_idle_kernels(
     server: dict[str, Any],
+    own: str,
     need: float,
     available: int,
     min_idle_seconds: float,
     stop_timeout: float,
 ) -> None:
-    own = _own_kernel_id()
-    if own is None:
-        raise RuntimeError("this kernel's id is unknown (no kernel-<id>.json in its command)")
     now = datetime.now(UTC)
     candidates = sorted(
         (

@@ -206,6 +206,7 @@ def test_make_room_stops_nothing_when_memory_suffices_and_says_what_it_cannot_fr
 
 def test_make_room_reports_a_server_it_cannot_reach_instead_of_raising(monkeypatch, capsys):
     nobody = {"url": f"http://127.0.0.1:{free_port()}/", "token": "x", "pid": os.getpid()}
+    monkeypatch.setattr(kernels, "_own_kernel_id", lambda: "4d5a7a57-b2a6-4ac0-9b6e-50d1b4f3e2aa")
     monkeypatch.setattr(kernels, "_server_info", lambda: nobody)
     monkeypatch.setattr(kernels, "available_memory", lambda: 100 * MB)
     make_room(need_mb=1000)
@@ -214,16 +215,30 @@ def test_make_room_reports_a_server_it_cannot_reach_instead_of_raising(monkeypat
     assert "Running panel" in printed
 
 
-def test_runtime_file_of_the_server_is_found_through_the_process_ancestry(tmp_path, monkeypatch):
+def test_the_server_is_the_one_that_started_this_process_not_one_further_up(tmp_path, monkeypatch):
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))
     parent = psutil.Process().parent()
-    (tmp_path / "jpserver-1.json").write_text(json.dumps({"pid": -1, "url": "elsewhere"}))
-    (tmp_path / f"jpserver-{parent.pid}.json").write_text(
-        json.dumps({"pid": parent.pid, "url": "mine"})
-    )
+    grandparent = parent.parent()
+    for process, url in (
+        (grandparent, "JupyterLab whose terminal started pytest"),
+        (parent, "mine"),
+    ):
+        info = {"pid": process.pid, "url": url}
+        (tmp_path / f"jpserver-{process.pid}.json").write_text(json.dumps(info))
     assert kernels._server_info()["url"] == "mine"
     (tmp_path / f"jpserver-{parent.pid}.json").unlink()
-    assert kernels._server_info() is None
+    assert kernels._server_info() is None  # nbval's kernel, in a JupyterLab terminal's pytest
+
+
+def test_make_room_outside_a_kernel_does_nothing_even_under_a_jupyter_server(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))
+    parent = os.getppid()  # as if pytest ran in JupyterLab's terminal: a server up the tree
+    (tmp_path / f"jpserver-{parent}.json").write_text(json.dumps({"pid": parent, "url": "x"}))
+    monkeypatch.setattr(kernels, "available_memory", lambda: 0)
+    make_room(need_mb=1000)
+    assert capsys.readouterr().out == ""
 
 
 # ---- the notebooks call it ----------------------------------------------------------------------
