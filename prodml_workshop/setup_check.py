@@ -11,12 +11,12 @@ from __future__ import annotations
 import platform
 from dataclasses import dataclass
 from importlib import metadata
-from pathlib import Path
 
 import pandas as pd
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
+from prodml_workshop.kernels import available_memory
 from prodml_workshop.packaging.errors import JavaNotFoundError
 from prodml_workshop.packaging.java_runtime import java_version
 from prodml_workshop.serving.ports import free_port
@@ -25,11 +25,6 @@ __all__ = ["MIN_MEMORY_BYTES", "Check", "available_memory", "check_environment"]
 
 MIN_MEMORY_BYTES = 1_500 * 2**20
 """Memory the heaviest notebook needs (a kernel with torch and scikit-learn plus one server)."""
-
-_CGROUP_LIMITS = (
-    ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-    ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
-)
 
 
 @dataclass(frozen=True)
@@ -40,26 +35,6 @@ class Check:
     found: str
     wanted: str
     ok: bool
-
-
-def available_memory() -> int:
-    """Return the bytes this process can still use, container limits included.
-
-    On Binder the machine reports far more memory than the container may use, so the
-    cgroup limit (v2 or v1) wins when it is lower than what the machine has free.
-    """
-    import psutil
-
-    available = psutil.virtual_memory().available
-    for limit_file, usage_file in _CGROUP_LIMITS:
-        try:
-            limit = Path(limit_file).read_text().strip()
-            usage = int(Path(usage_file).read_text())
-        except (OSError, ValueError):
-            continue
-        if limit.isdigit():
-            available = min(available, int(limit) - usage)
-    return available
 
 
 def _python_check(distribution: str) -> Check:
