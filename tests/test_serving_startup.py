@@ -5,7 +5,6 @@ Before this check, a model that failed to load made BentoML restart its worker f
 """
 
 import operator
-import time
 
 import numpy as np
 import pandas as pd
@@ -66,15 +65,15 @@ _BROKEN = {
 
 @pytest.mark.server
 @pytest.mark.parametrize("case", list(_BROKEN))
-def test_serve_fails_within_seconds_with_the_package_reason_in_one_line(case, tmp_path):
+def test_serve_fails_at_once_with_the_package_reason_in_one_line(case, tmp_path):
     make, reason = _BROKEN[case]
     package = make(tmp_path / "package")
-    start = time.monotonic()
     with pytest.raises(ServerStartError) as error:
         serve(package, log_db=tmp_path / "log.sqlite", timeout=120)
-    assert time.monotonic() - start < 15
     message = str(error.value)
-    assert "exited with code 1" in message
+    # The server ended by itself, once: serve() did not wait out its timeout.
+    assert "exited with code 1 before it was ready" in message
+    assert "not ready after" not in message
     [line] = [line for line in message.splitlines() if line.startswith("prodml-workshop:")]
     assert line.startswith(f"prodml-workshop: cannot serve {package}: {reason}: ")
     assert "Application startup failed" not in message  # no worker was started
