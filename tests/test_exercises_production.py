@@ -25,7 +25,7 @@ from prodml_workshop.exercises.production_cases import (
     make_window,
     promote_reference,
 )
-from prodml_workshop.monitoring.data_quality import feature_profile, quality_issues
+from prodml_workshop.packaging import feature_profile, quality_issues
 
 RUNS = 20
 # A wrong answer fails on the edge cases that come at every check, whatever the random inputs

@@ -12,13 +12,19 @@ from sklearn.preprocessing import StandardScaler
 
 from prodml_workshop.data import load_penguins
 from prodml_workshop.monitoring import (
-    REFERENCE_META,
     DriftInputError,
     TechnicalDriftReport,
     save_reference,
     technical_drift,
 )
-from prodml_workshop.packaging import save_model
+from prodml_workshop.packaging import (
+    REFERENCE_META,
+    ChecksumMismatchError,
+    InvalidReferenceError,
+    read_manifest,
+    save_model,
+)
+from prodml_workshop.packaging.checksums import sha256_file
 
 FEATURES = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 
@@ -48,6 +54,13 @@ def _edit_json(path, edit):
     content = json.loads(path.read_text())
     edit(content)
     path.write_text(json.dumps(content))
+
+
+def _reseal(package, name):
+    """Record a file's new checksum in the manifest, as a reference stored elsewhere would."""
+    manifest = read_manifest(package)
+    manifest["artifacts"][name]["sha256"] = sha256_file(package / name)
+    (package / "manifest.json").write_text(json.dumps(manifest))
 
 
 def test_fresh_package_has_no_technical_drift(package):
@@ -81,6 +94,9 @@ def test_doctored_reference_predictions_fail_the_prediction_check_only(copy):
         meta["prediction"][7] = "Nobody"
 
     _edit_json(copy / REFERENCE_META, shift)
+    with pytest.raises(ChecksumMismatchError, match=r"'reference\.json'"):
+        technical_drift(copy)  # edited without its checksum: refused, not compared
+    _reseal(copy, REFERENCE_META)
     report = technical_drift(copy)
     assert report.failed_checks == ["predictions"]
     assert report.n_mismatched == 2
@@ -118,7 +134,7 @@ def test_reference_made_for_another_artifact_must_be_saved_again(penguins, copy)
     other = make_pipeline(StandardScaler(), LogisticRegression(C=0.01))
     other.fit(X, penguins["species"])
     save_model(other, copy, format="skops", sample_input=X.head())  # re-save: new artifact
-    with pytest.raises(DriftInputError, match="run save_reference again"):
+    with pytest.raises(InvalidReferenceError, match="run save_reference again"):
         technical_drift(copy)
 
 
@@ -131,7 +147,7 @@ def test_mismatched_or_partial_caller_reference_is_refused(package, penguins):
 
 
 def test_save_reference_refuses_an_empty_sample(package):
-    with pytest.raises(DriftInputError, match="non-empty pandas DataFrame"):
+    with pytest.raises(InvalidReferenceError, match="non-empty pandas DataFrame"):
         save_reference(package, pd.DataFrame())
 
 

@@ -1,5 +1,6 @@
 """The promotion gate, on models the course does not use: a regressor and a multi-class tree."""
 
+import json
 import shutil
 
 import numpy as np
@@ -90,8 +91,11 @@ def test_a_challenger_without_reference_fails_technical_drift_and_reference_chec
     regressors, tmp_path
 ):
     bare = shutil.copytree(regressors["good"], tmp_path / "bare" / "growth")
+    manifest = read_manifest(bare)  # as if saved without a reference
     for name in ("reference.parquet", "reference.json", "reference_profile.json"):
         (bare / name).unlink()
+        del manifest["artifacts"][name]
+    (bare / "manifest.json").write_text(json.dumps(manifest))
     decision = promotion_gate(
         bare, None, _rows(20, 9), features=FEATURES, target="growth", metric=r2_score
     )

@@ -55,8 +55,10 @@ def test_reference_predictions_are_the_stored_ones_row_for_row(regressor_package
     assert reference.columns.tolist() == [*FEATURES, "day", "prediction"]
     model = load_model(regressor_package)
     assert reference["prediction"].to_numpy() == pytest.approx(model.predict(reference[FEATURES]))
+    model = RandomForestRegressor(n_estimators=1).fit(reference[FEATURES], reference["prediction"])
+    bare = save_model(model, tmp_path / "bare", format="skops", sample_input=reference[FEATURES])
     with pytest.raises(FileNotFoundError, match="save_reference"):
-        reference_predictions(tmp_path)
+        reference_predictions(bare)
 
 
 def test_a_regressors_shifted_outputs_drift_with_kolmogorov_smirnov(regressor_package):

@@ -5,6 +5,9 @@ feature names, an int feature and a categorical one, saved with its reference pr
 server per policy ("log", "refuse") serves every test here.
 """
 
+import json
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,7 +17,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from prodml_workshop.monitoring import logged_inputs, quality_issues, read_profile, save_reference
+from prodml_workshop.monitoring import logged_inputs, quality_issues, read_profile
 from prodml_workshop.packaging import load_model, read_manifest, save_model
 from prodml_workshop.serving import (
     ModelServer,
@@ -51,10 +54,8 @@ def package(tmp_path_factory):
         (OneHotEncoder(handle_unknown="ignore"), ["sky cover"]), remainder="passthrough"
     )
     model = make_pipeline(encode, HistGradientBoostingRegressor(max_iter=30)).fit(X, y)
-    path = save_model(model, tmp_path_factory.mktemp("wind") / "wind v1", format="skops",
-                      sample_input=X.head())  # fmt: skip
-    save_reference(path, X)
-    return path
+    return save_model(model, tmp_path_factory.mktemp("wind") / "wind v1", format="skops",
+                      sample_input=X.head(), reference=X)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -209,3 +210,16 @@ def test_the_refusing_policy_needs_a_reference_profile(course_packages, tmp_path
     assert line.endswith("has no reference profile to check records against, so it would "
                          "refuse nothing. Store one with save_reference(package, X_train), or "
                          "serve with PRODML_QUALITY=log.")  # fmt: skip
+
+
+def test_a_profile_edited_by_hand_is_not_served(package, tmp_path):
+    edited = shutil.copytree(package, tmp_path / "edited")
+    profile = json.loads((edited / "reference_profile.json").read_text())
+    profile["features"]["wind speed"]["max"] = 1e9  # would let a °F feed through
+    (edited / "reference_profile.json").write_text(json.dumps(profile))
+    with pytest.raises(ServerStartError) as error:
+        serve(edited, log_db=tmp_path / "log.sqlite", timeout=120)
+    [line] = [x for x in str(error.value).splitlines() if x.startswith("prodml-workshop:")]
+    assert line.startswith(f"prodml-workshop: cannot serve {edited}: ChecksumMismatchError: ")
+    assert "'reference_profile.json'" in line
+    assert line.endswith("run save_reference(package, X) again.")

@@ -1,7 +1,7 @@
 """Questions of ``05_production.ipynb``: the practices that make a redeploy safe.
 
 * q1 writes the data-quality rule of the service (the package's
-  :func:`~prodml_workshop.monitoring.data_quality.quality_issues` is the reference), run on
+  :func:`~prodml_workshop.packaging.quality_issues` is the reference), run on
   records and profiles made up at every check, boundaries and missing values included;
 * q2 writes the canary's router: the same request id always to the same version, in every
   process, and raising the share keeps the ids already on the canary there;
@@ -48,7 +48,7 @@ from prodml_workshop.exercises.production_cases import (
     promotion_example,
     quality_cases,
 )
-from prodml_workshop.monitoring.data_quality import quality_issues
+from prodml_workshop.packaging import quality_issues
 
 __all__ = ["bind", "incident_log", "penguin_profile", "promotion_example"]
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
-from prodml_workshop.monitoring.data_quality import feature_profile
+from prodml_workshop.packaging import feature_profile
 
 __all__ = [
     "canary_share_cases",

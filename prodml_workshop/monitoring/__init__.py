@@ -4,9 +4,12 @@
 column chosen as Evidently's ``DataDriftPreset`` does, and the statistics themselves).
 *Concept drift*: the model's performance moves, seen from labelled feedback
 (:func:`performance_by_window`, :class:`PageHinkley`, :func:`detect_change`).
-*Technical drift*: the environment moves under a saved model (:func:`technical_drift`,
-:func:`save_reference`). *Data quality*: records outside the reference's ranges or
-categories (:func:`feature_profile`, :func:`quality_issues`). *Prediction drift*: the
+*Technical drift*: the environment moves under a saved model (:func:`technical_drift`).
+*Data quality*: records outside the reference's ranges or categories, or missing where it never
+was (:func:`quality_issues`). The reference, its profile and the quality rule belong to the
+model package, which stores them (:func:`save_reference`, :func:`read_profile`,
+:func:`feature_profile`: the same functions as in :mod:`prodml_workshop.packaging`, named here
+too as the monitoring session uses them). *Prediction drift*: the
 outputs' distribution moves, no label needed (:func:`detect_prediction_drift` against
 :func:`reference_predictions`). :func:`logged_inputs` reads
 what production saw from the serving session's prediction log; :func:`run_evidently_drift`
@@ -21,16 +24,17 @@ Examples
 DataDriftResult(dataset_drift=True, drifted=3/5, columns=['temp_max', 'temp_min', 'weather'])
 """
 
-from .column_choice import default_test, infer_column_type
-from .concept_drift import ChangeDetector, PageHinkley, detect_change, performance_by_window
-from .data_drift import DataDriftResult, detect_data_drift
-from .data_quality import (
-    REFERENCE_PROFILE,
+from prodml_workshop.packaging import (
     feature_profile,
     quality_issues,
     quality_reasons,
     read_profile,
+    save_reference,
 )
+
+from .column_choice import default_test, infer_column_type
+from .concept_drift import ChangeDetector, PageHinkley, detect_change, performance_by_window
+from .data_drift import DataDriftResult, detect_data_drift
 from .drift_input import DriftInputError
 from .evidently_report import evidently_drift_result, run_evidently_drift
 from .prediction_drift import detect_prediction_drift, reference_predictions
@@ -45,18 +49,9 @@ from .statistics import (
     wasserstein_normed,
     z_test_pvalue,
 )
-from .technical_drift import (
-    REFERENCE_DATA,
-    REFERENCE_META,
-    TechnicalDriftReport,
-    save_reference,
-    technical_drift,
-)
+from .technical_drift import TechnicalDriftReport, technical_drift
 
 __all__ = [
-    "REFERENCE_DATA",
-    "REFERENCE_META",
-    "REFERENCE_PROFILE",
     "STAT_TESTS",
     "ChangeDetector",
     "DataDriftResult",

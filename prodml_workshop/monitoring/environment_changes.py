@@ -111,7 +111,7 @@ def technical_drift_without(
     ----------
     package : str or pathlib.Path
         The model package (with a reference sample: see
-        :func:`~prodml_workshop.monitoring.save_reference`).
+        :func:`~prodml_workshop.packaging.save_reference`).
     commands : sequence of str, default=()
         Programs to hide, e.g. ``["git"]``.
     modules : sequence of str, default=()

@@ -4,8 +4,8 @@ No label is needed: the model's answers are in the prediction log the day they a
 whereas the true labels may take weeks to come back, or never come. A classifier that answers
 ``rain`` every day, or a regressor whose values all moved up, shows it in its outputs at once.
 
-The reference outputs are the predictions :func:`~.technical_drift.save_reference` stored with
-the package's reference sample (``reference.json``), row for row: :func:`reference_predictions`
+The reference outputs are the predictions stored with the package's reference sample
+(:func:`~prodml_workshop.packaging.save_reference`), row for row: :func:`reference_predictions`
 reads them back beside the sample, so that a monitoring job can pick the same weeks of the year
 from both. :func:`detect_prediction_drift` compares them with the current outputs with the
 statistic :func:`~.data_drift.detect_data_drift` would choose for one column. Labels (strings,
@@ -28,9 +28,10 @@ from typing import Any
 
 import pandas as pd
 
+from prodml_workshop.packaging import read_reference
+
 from .data_drift import DataDriftResult, detect_data_drift
 from .drift_input import DriftInputError
-from .technical_drift import _read_reference
 
 __all__ = ["PREDICTION", "detect_prediction_drift", "reference_predictions"]
 
@@ -44,7 +45,8 @@ def reference_predictions(package_path: str | Path) -> pd.DataFrame:
     Parameters
     ----------
     package_path : str or pathlib.Path
-        A model package on which :func:`~.technical_drift.save_reference` was run.
+        A model package with a reference (see
+        :func:`~prodml_workshop.packaging.save_reference`).
 
     Returns
     -------
@@ -57,7 +59,7 @@ def reference_predictions(package_path: str | Path) -> pd.DataFrame:
     ------
     FileNotFoundError
         If the package stores no reference sample.
-    DriftInputError
+    InvalidReferenceError
         If the stored sample was scored with another artifact than the package's.
 
     Examples
@@ -68,7 +70,7 @@ def reference_predictions(package_path: str | Path) -> pd.DataFrame:
     fog     78
     Name: count, dtype: int64
     """
-    stored = _read_reference(Path(package_path))
+    stored = read_reference(package_path)
     if stored is None:
         raise FileNotFoundError(
             f"{package_path} stores no reference predictions; run "

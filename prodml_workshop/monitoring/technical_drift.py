@@ -3,24 +3,22 @@
 Two checks. *Versions*: the library versions recorded in the package's manifest against the
 installed ones (:func:`~prodml_workshop.packaging.environment_differences`). *Predictions*: a
 reference sample, scored when the package was made, scored again now — an upgrade can change
-predictions without any error. :func:`save_reference` stores the sample and its predictions in
-the package folder (``reference.parquet`` and ``reference.json``), and the profile of its
-features that the service checks every record against (``reference_profile.json``, see
-:mod:`.data_quality`); :func:`technical_drift` runs both checks and says which one failed.
+predictions without any error. The package stores the sample and its predictions
+(``save_model(..., reference=X)`` or :func:`~prodml_workshop.packaging.save_reference`, read
+back by :func:`~prodml_workshop.packaging.read_reference`); :func:`technical_drift` runs both
+checks and says which one failed.
 
 Examples
 --------
 >>> from prodml_workshop.packaging import save_model
 >>> save_model(pipeline, "models/penguins", format="skops",
-...            sample_input=X_train.head())  # doctest: +SKIP
->>> save_reference("models/penguins", X_test)  # doctest: +SKIP
+...            sample_input=X_train.head(), reference=X_test)  # doctest: +SKIP
 >>> technical_drift("models/penguins")  # doctest: +SKIP
 TechnicalDriftReport(ok=True, versions='ok', predictions='ok (87 rows)')
 """
 
 from __future__ import annotations
 
-import json
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,24 +32,13 @@ from prodml_workshop.packaging import (
     environment_differences,
     load_model,
     read_manifest,
+    read_reference,
 )
-from prodml_workshop.packaging.manifest import utc_now
+from prodml_workshop.packaging.reference import reference_outputs
 
-from .data_quality import DEFAULT_MARGIN, REFERENCE_PROFILE, feature_profile
 from .drift_input import DriftInputError
 
-__all__ = [
-    "REFERENCE_DATA",
-    "REFERENCE_META",
-    "TechnicalDriftReport",
-    "save_reference",
-    "technical_drift",
-]
-
-#: The reference inputs, written into the package folder by :func:`save_reference`.
-REFERENCE_DATA = "reference.parquet"
-#: The expected predictions and when and for which artifacts they were made.
-REFERENCE_META = "reference.json"
+__all__ = ["TechnicalDriftReport", "technical_drift"]
 
 
 @dataclass(frozen=True)
@@ -151,105 +138,11 @@ class TechnicalDriftReport:
         )
 
 
-def _outputs(model: Any, X: pd.DataFrame) -> dict[str, Any]:
-    """Predictions (and probabilities for classifiers that have them) as JSON-safe lists."""
-    outputs: dict[str, Any] = {"prediction": np.asarray(model.predict(X)).tolist()}
-    if model.manifest.get("has_predict_proba"):
-        outputs["proba"] = np.asarray(model.predict_proba(X), dtype=float).tolist()
-    return outputs
-
-
 def _load_quietly(package: Path, trusted: bool) -> Any:
     # The version check reports differences itself; the loader's warning would repeat it.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EnvironmentMismatchWarning)
         return load_model(package, trusted=trusted)
-
-
-def _model_features(X: pd.DataFrame, manifest: dict[str, Any]) -> pd.DataFrame:
-    """The sample's model features, under the names the service gives them."""
-    schema = manifest.get("input_schema") or {}
-    if schema.get("type") == "ndarray" and X.shape[1] == schema["n_features"]:
-        return X.set_axis([f"x{i}" for i in range(X.shape[1])], axis=1)
-    names = [column["name"] for column in schema.get("columns", [])]
-    if names and all(name in X.columns for name in names):
-        return X[names]  # e.g. without the day column the capstone keeps in its reference
-    return X
-
-
-def save_reference(
-    package_path: str | Path,
-    X: pd.DataFrame,
-    *,
-    trusted: bool = False,
-    margin: float = DEFAULT_MARGIN,
-) -> Path:
-    """Score a sample with the packaged model and store both in the package folder.
-
-    Do this right after :func:`~prodml_workshop.packaging.save_model`, in the environment
-    the model was saved in: the stored predictions are what :func:`technical_drift` expects.
-    The profile of the sample's model features (ranges and categories, see
-    :func:`~.data_quality.feature_profile`) is stored too, as ``reference_profile.json``: the
-    service checks every record against it. Pass the training rows (or a large sample of
-    them), so that the profile holds the ranges the model was trained on.
-
-    Parameters
-    ----------
-    package_path : str or pathlib.Path
-        The model package folder.
-    X : pandas.DataFrame
-        A sample of inputs, e.g. a few hundred test rows (stored as Parquet, dtypes kept).
-    trusted : bool, default=False
-        Passed to :func:`~prodml_workshop.packaging.load_model`.
-    margin : float, default=DEFAULT_MARGIN
-        The profile's margin: how far past a feature's range, as a share of its width, a
-        value is still in range.
-
-    Returns
-    -------
-    pathlib.Path
-        The path of ``reference.json``.
-
-    Raises
-    ------
-    DriftInputError
-        If ``X`` is not a non-empty DataFrame, or ``margin`` is negative.
-
-    Examples
-    --------
-    >>> save_reference("models/penguins", X_test)  # doctest: +SKIP
-    PosixPath('models/penguins/reference.json')
-    """
-    if not isinstance(X, pd.DataFrame) or X.empty:
-        raise DriftInputError("The reference sample must be a non-empty pandas DataFrame.")
-    package = Path(package_path)
-    model = _load_quietly(package, trusted)
-    X = X.reset_index(drop=True)
-    profile = feature_profile(_model_features(X, model.manifest), margin=margin)
-    X.to_parquet(package / REFERENCE_DATA, index=False)
-    meta = {
-        "created_at": utc_now(),
-        "artifacts": read_manifest(package)["artifacts"],
-        "n_rows": len(X),
-        **_outputs(model, X),
-    }
-    (package / REFERENCE_PROFILE).write_text(json.dumps(profile) + "\n", encoding="utf-8")
-    path = package / REFERENCE_META
-    path.write_text(json.dumps(meta) + "\n", encoding="utf-8")
-    return path
-
-
-def _read_reference(package: Path) -> tuple[pd.DataFrame, dict[str, Any]] | None:
-    meta_path = package / REFERENCE_META
-    if not meta_path.is_file():
-        return None
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    if meta["artifacts"] != read_manifest(package)["artifacts"]:
-        raise DriftInputError(
-            f"The reference sample in {package} was scored with another artifact than the one "
-            "the package holds now (the model was saved again); run save_reference again."
-        )
-    return pd.read_parquet(package / REFERENCE_DATA), meta
 
 
 def _compare(
@@ -284,8 +177,9 @@ def technical_drift(
     package_path : str or pathlib.Path
         The model package folder.
     reference_X : pandas.DataFrame, default=None
-        Inputs to re-score, with ``expected``. By default the sample stored by
-        :func:`save_reference`; without one the prediction check is skipped.
+        Inputs to re-score, with ``expected``. By default the package's reference sample
+        (:func:`~prodml_workshop.packaging.read_reference`); without one the prediction check
+        is skipped.
     expected : array-like, default=None
         The predictions ``reference_X`` had when the model was saved (labels or values).
     trusted : bool, default=False
@@ -303,10 +197,14 @@ def technical_drift(
     Raises
     ------
     DriftInputError
-        If only one of ``reference_X`` and ``expected`` is given, they differ in length, or the
-        stored reference was made for another artifact.
+        If only one of ``reference_X`` and ``expected`` is given, or they differ in length.
+    InvalidReferenceError
+        If the stored reference was scored by another artifact (the model was saved again).
     MissingArtifactError
-        If the folder holds no ``manifest.json``.
+        If the folder holds no ``manifest.json``, or a reference file listed in it.
+    ChecksumMismatchError
+        If a reference file changed since it was stored; a changed model artifact is a
+        finding instead (the model cannot load: ``error`` says why).
 
     Examples
     --------
@@ -327,12 +225,12 @@ def technical_drift(
                 f"{len(reference_X)} rows of reference_X."
             )
     else:
-        stored = _read_reference(package)
+        stored = read_reference(package)
         if stored is None:
             return TechnicalDriftReport(package, differences)
         reference_X, want = stored
     try:
-        got = _outputs(_load_quietly(package, trusted), reference_X)
+        got = reference_outputs(_load_quietly(package, trusted), reference_X)
     except Exception as exc:  # the failure to load or predict is the finding
         return TechnicalDriftReport(
             package,

@@ -8,6 +8,13 @@ why; :func:`format_support` gives that answer for every format. :func:`load_mode
 formats that can run code unless trusted, refuses changed or missing artifacts before
 deserializing anything, and warns when the installed libraries differ from the saved ones.
 
+A package can also hold its *reference* (``save_model(..., reference=X_train)``, or
+:func:`save_reference` later): a sample of the training rows, the predictions the package gave
+it, and the profile of its features (:func:`feature_profile`), artifacts like the model's. The
+service checks every record against the profile (:func:`quality_reasons`); monitoring re-scores
+the sample and compares (:func:`read_reference`). Everything in a package folder is written
+here and listed, with its checksum, in the manifest.
+
 Examples
 --------
 >>> from prodml_workshop.packaging import compare_formats, load_model, save_model
@@ -22,6 +29,7 @@ from .errors import (
     ChecksumMismatchError,
     EnvironmentMismatchWarning,
     InvalidPackageError,
+    InvalidReferenceError,
     JavaNotFoundError,
     MissingArtifactError,
     PackagingError,
@@ -33,19 +41,26 @@ from .formats import FORMATS, formats_for
 from .formats.onnx_sklearn import MISSING_STRING
 from .formats.skops_io import SKOPS_SAFE_TYPES
 from .load import LoadedModel, load_model
-from .manifest import read_manifest
+from .manifest import REFERENCE_DATA, REFERENCE_META, REFERENCE_PROFILE, read_manifest
+from .reference import read_profile, read_reference, save_reference
+from .reference_profile import DEFAULT_MARGIN, feature_profile, quality_issues, quality_reasons
 from .save import save_model
 from .support import format_support
 from .versions import environment_differences, library_versions
 
 __all__ = [
+    "DEFAULT_MARGIN",
     "FORMATS",
     "MISSING_STRING",
+    "REFERENCE_DATA",
+    "REFERENCE_META",
+    "REFERENCE_PROFILE",
     "SKOPS_SAFE_TYPES",
     "ArchitectureError",
     "ChecksumMismatchError",
     "EnvironmentMismatchWarning",
     "InvalidPackageError",
+    "InvalidReferenceError",
     "JavaNotFoundError",
     "LoadedModel",
     "MissingArtifactError",
@@ -55,10 +70,16 @@ __all__ = [
     "UntrustedFormatError",
     "compare_formats",
     "environment_differences",
+    "feature_profile",
     "format_support",
     "formats_for",
     "library_versions",
     "load_model",
+    "quality_issues",
+    "quality_reasons",
     "read_manifest",
+    "read_profile",
+    "read_reference",
     "save_model",
+    "save_reference",
 ]

@@ -10,6 +10,7 @@ import hashlib
 from pathlib import Path
 
 from .errors import ChecksumMismatchError, MissingArtifactError
+from .manifest import REFERENCE_FILES
 
 __all__ = ["flip_byte", "sha256_file", "verify_artifacts"]
 
@@ -54,10 +55,15 @@ def verify_artifacts(package: str | Path, artifacts: dict[str, dict]) -> None:
     package = Path(package)
     for name, record in artifacts.items():
         file = package / name
+        again = (
+            "run save_reference(package, X) again"
+            if name in REFERENCE_FILES
+            else "save the model again"
+        )
         if not file.is_file():
             raise MissingArtifactError(
                 f"The artifact {name!r} listed in the manifest is missing from {package}. "
-                "Copy the whole package folder, or save the model again."
+                f"Copy the whole package folder, or {again}."
             )
         actual = sha256_file(file)
         if actual != record["sha256"]:
@@ -65,7 +71,7 @@ def verify_artifacts(package: str | Path, artifacts: dict[str, dict]) -> None:
                 f"The artifact {name!r} in {package} does not match its checksum "
                 f"(expected SHA-256 {record['sha256']}, found {actual}): the file was changed "
                 "or corrupted after it was saved. Nothing was loaded; get an intact copy of "
-                "the package or save the model again."
+                f"the package or {again}."
             )
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "ChecksumMismatchError",
     "EnvironmentMismatchWarning",
     "InvalidPackageError",
+    "InvalidReferenceError",
     "JavaNotFoundError",
     "MissingArtifactError",
     "PackagingError",
@@ -54,6 +55,15 @@ class InvalidPackageError(PackagingError, ValueError):
     The manifest is not JSON or lacks a package's keys, it does not list the artifact, or a
     PMML document does not give what the package promises (the predictions it was saved
     with, class probabilities).
+    """
+
+
+class InvalidReferenceError(PackagingError, ValueError):
+    """A reference sample or profile that cannot be stored or used as given.
+
+    The sample is not a non-empty DataFrame, the profile's margin is negative, the records to
+    check are not a DataFrame, or the stored reference was scored with another model artifact
+    than the one the package holds now (the model was saved again over it).
     """
 
 

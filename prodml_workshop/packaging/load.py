@@ -14,7 +14,7 @@ from sklearn.utils.metaestimators import available_if
 from .checksums import verify_artifacts
 from .errors import EnvironmentMismatchWarning, InvalidPackageError, UntrustedFormatError
 from .formats import get_format
-from .manifest import read_manifest
+from .manifest import check_reference_listed, read_manifest
 from .predictors import as_model_input
 from .versions import environment_differences
 
@@ -148,8 +148,9 @@ def load_model(path: str | Path, *, trusted: bool | Sequence[str] = False) -> Lo
     """Load a model package written by :func:`save_model`.
 
     Before reading any artifact byte into a deserializer, the loader refuses formats that can
-    run code (pickle, joblib) unless ``trusted=True``, checks that every artifact exists and
-    has its recorded SHA-256, and warns if the package was saved under other library versions.
+    run code (pickle, joblib) unless ``trusted=True``, checks that every artifact (the
+    reference's too, see :func:`save_reference`) exists and has its recorded SHA-256, and warns
+    if the package was saved under other library versions.
 
     Parameters
     ----------
@@ -175,9 +176,11 @@ def load_model(path: str | Path, *, trusted: bool | Sequence[str] = False) -> Lo
     MissingArtifactError
         If ``manifest.json`` or an artifact is missing (a ``FileNotFoundError``).
     InvalidPackageError
-        If the manifest is not one that ``save_model`` writes.
+        If the manifest is not one that ``save_model`` writes, or the folder holds reference
+        files that the manifest does not list (a package from before references were
+        artifacts: run ``save_reference(package, X)`` again).
     ChecksumMismatchError
-        If an artifact changed since it was saved.
+        If an artifact changed since it was saved (a reference profile edited by hand, say).
     UnsafeContentError
         If an artifact holds objects the safe loader refuses.
     ArchitectureError
@@ -212,6 +215,7 @@ def load_model(path: str | Path, *, trusted: bool | Sequence[str] = False) -> Lo
             f"The manifest of {path} does not list the {fmt.name} artifact {fmt.artifact!r}, "
             "so its checksum cannot be verified; save the model again."
         )
+    check_reference_listed(path, manifest)
     verify_artifacts(path, manifest["artifacts"])
     _warn_on_environment_differences(manifest)
     predictor = fmt.load(path / fmt.artifact, manifest, trusted)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .reference_profile import check_reference_sample
 from .staging import Request, stage
 
 __all__ = ["save_model"]
@@ -21,6 +22,7 @@ def save_model(
     metadata: dict[str, Any] | None = None,
     init_kwargs: dict[str, Any] | None = None,
     trusted: bool | Sequence[str] = False,
+    reference: Any = None,
 ) -> Path:
     """Save a model as a model package: a folder with the artifact and ``manifest.json``.
 
@@ -35,6 +37,12 @@ def save_model(
     The manifest records the format, the creation time (UTC), the library versions, the input
     schema, the task, the classes, the hyperparameters, the PyTorch architecture, your
     metadata and the SHA-256 of every artifact; see :func:`read_manifest`.
+
+    With ``reference``, the checked package scores that sample and stores it with its
+    predictions and the profile of its features, as three more artifacts (see
+    :func:`save_reference`): the technical-drift check re-scores it, the service checks every
+    record against the profile. Without it, the reference of a package replaced at ``path`` is
+    kept, and :func:`read_reference` asks for a new one, since the old model scored it.
 
     Parameters
     ----------
@@ -65,6 +73,9 @@ def save_model(
         skops file must load without extra trust (skops' defaults and
         :data:`SKOPS_SAFE_TYPES`); name other types here only if every loader of the
         package (a server too) will pass the same list.
+    reference : pandas.DataFrame, default=None
+        A sample of the training rows (all of them, or a large sample), the model's features
+        and maybe other columns such as a day, kept in the sample and left out of the profile.
 
     Returns
     -------
@@ -79,6 +90,8 @@ def save_model(
         cannot be rebuilt and for PMML without Java). Nothing is written.
     ArchitectureError
         If a PyTorch module comes without ``init_kwargs``.
+    InvalidReferenceError
+        If ``reference`` is not a non-empty DataFrame. Nothing is written.
     FileExistsError
         If ``path`` is a non-empty folder that is not a model package.
 
@@ -86,7 +99,7 @@ def save_model(
     --------
     >>> from prodml_workshop.packaging import load_model, save_model
     >>> save_model(pipeline, "models/penguins", format="onnx",
-    ...            sample_input=X_train.head())  # doctest: +SKIP
+    ...            sample_input=X_train.head(), reference=X_train)  # doctest: +SKIP
     PosixPath('models/penguins')
     >>> load_model("models/penguins").predict(X_test)  # doctest: +SKIP
     """
@@ -95,5 +108,7 @@ def save_model(
             json.dumps(metadata)
         except TypeError as exc:
             raise TypeError(f"metadata must hold JSON values only: {exc}") from exc
+    if reference is not None:
+        check_reference_sample(reference)
     request = Request.of(model, sample_input, init_kwargs, trusted)
-    return stage(request, Path(path), format, metadata or {}, reuse=True)
+    return stage(request, Path(path), format, metadata or {}, reuse=True, reference=reference)

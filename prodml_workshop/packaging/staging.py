@@ -33,9 +33,17 @@ from .errors import JavaNotFoundError, UnsafeContentError, UnsupportedFormatErro
 from .formats import FORMATS, formats_for, get_format
 from .java_runtime import java_home
 from .load import check_trusted, load_model
-from .manifest import MANIFEST_NAME, MANIFEST_VERSION, read_manifest, utc_now, write_manifest
+from .manifest import (
+    MANIFEST_NAME,
+    MANIFEST_VERSION,
+    REFERENCE_FILES,
+    read_manifest,
+    utc_now,
+    write_manifest,
+)
 from .model_info import ModelInfo, describe_model
 from .predictors import TorchPredictor, as_model_input
+from .reference import save_reference
 from .schema import input_schema
 from .versions import library_versions
 
@@ -316,6 +324,21 @@ def _check_target(path: Path) -> None:
         )
 
 
+def _keep_reference(path: Path, staging: Path) -> None:
+    """Carry the reference of the package at ``path``, if any, into the staged package."""
+    if not (path / MANIFEST_NAME).is_file():
+        return
+    old = read_manifest(path)["artifacts"]
+    kept = [name for name in REFERENCE_FILES if name in old and (path / name).is_file()]
+    if not kept:
+        return
+    manifest = read_manifest(staging)
+    for name in kept:
+        shutil.copy2(path / name, staging / name)
+        manifest["artifacts"][name] = old[name]
+    write_manifest(staging, manifest)
+
+
 def _install(staging: Path, path: Path) -> None:
     """Move a checked package into ``path``, replacing the package there if any."""
     old = read_manifest(path)["artifacts"] if (path / MANIFEST_NAME).is_file() else {}
@@ -330,7 +353,13 @@ def _install(staging: Path, path: Path) -> None:
 
 
 def stage(
-    request: Request, path: Path, name: str, metadata: dict[str, Any], *, reuse: bool
+    request: Request,
+    path: Path,
+    name: str,
+    metadata: dict[str, Any],
+    *,
+    reuse: bool,
+    reference: Any = None,
 ) -> Path:
     """Write a checked package at ``path``, or raise before writing anything there.
 
@@ -348,6 +377,10 @@ def stage(
         Whether an artifact already checked for this model may be written again instead of
         converting the model anew (``compare_formats`` measures the conversion, so it does
         not reuse).
+    reference : pandas.DataFrame, default=None
+        A reference sample, scored by the checked package and stored with it (see
+        :func:`~.reference.save_reference`). Without one, the reference of the package at
+        ``path``, if any, is kept.
 
     Returns
     -------
@@ -374,5 +407,10 @@ def stage(
                 f"{exc} Nothing was written. Formats that work for this model: "
                 f"{others or 'none'}."
             ) from exc
+        if reference is None:
+            _keep_reference(path, Path(folder))
+        else:
+            trusted = True if FORMATS[name].runs_code_on_load else request.trusted
+            save_reference(folder, reference, trusted=trusted)
         _install(Path(folder), path)
     return path

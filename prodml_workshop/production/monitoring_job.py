@@ -17,13 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prodml_workshop.monitoring import REFERENCE_DATA, detect_data_drift
+from prodml_workshop.monitoring import detect_data_drift
 from prodml_workshop.monitoring.prediction_drift import (
     PREDICTION,
     detect_prediction_drift,
     reference_predictions,
 )
-from prodml_workshop.packaging import load_model, read_manifest
+from prodml_workshop.packaging import REFERENCE_DATA, load_model, read_manifest
 from prodml_workshop.serving import model_version, read_log
 
 from .alerts import Alert
@@ -189,7 +189,7 @@ class MonitoringJob:
             Dated reference rows with the features (and, optionally, the model's
             ``prediction`` for each; the package's model scores them otherwise). By default
             the sample and predictions stored in the package by
-            :func:`~prodml_workshop.monitoring.save_reference`.
+            :func:`~prodml_workshop.packaging.save_reference`.
 
         Returns
         -------
@@ -205,7 +205,7 @@ class MonitoringJob:
         """
         version = model_version(read_manifest(package))
         if reference is None:
-            if not (Path(package) / REFERENCE_DATA).is_file():
+            if REFERENCE_DATA not in read_manifest(package)["artifacts"]:
                 raise FileNotFoundError(
                     f"{package} stores no reference sample ({REFERENCE_DATA}); store the "
                     "training rows with save_reference(package, training), or pass reference=."

@@ -8,12 +8,12 @@ promotes only if all pass:
 2. **technical drift**: the challenger's package passes
    :func:`~prodml_workshop.monitoring.technical_drift` *with* its stored reference re-scored;
 3. **reference size**: the reference stored with it (its training rows, by
-   :func:`~prodml_workshop.monitoring.save_reference`) has at least ``min_reference_rows``
+   :func:`~prodml_workshop.packaging.save_reference`) has at least ``min_reference_rows``
    rows: a model trained on a handful of days has seen too little to be trusted, whatever
    its score on one week;
 4. **reference coverage**: the challenger's own data-quality check accepts the window: at most
    ``max_flagged`` of its records fall outside its reference's ranges or categories
-   (:func:`~prodml_workshop.monitoring.quality_issues`). Otherwise the service would flag
+   (:func:`~prodml_workshop.packaging.quality_issues`). Otherwise the service would flag
    the traffic it is about to serve.
 
 The :class:`GateDecision` holds the verdict, each check's numbers, and the reasons for a
@@ -30,14 +30,15 @@ from typing import Any
 import pandas as pd
 from sklearn.metrics import accuracy_score
 
-from prodml_workshop.monitoring import (
-    REFERENCE_DATA,
+from prodml_workshop.monitoring import technical_drift
+from prodml_workshop.packaging import (
     feature_profile,
+    load_model,
     quality_issues,
+    read_manifest,
     read_profile,
-    technical_drift,
+    read_reference,
 )
-from prodml_workshop.packaging import load_model, read_manifest
 from prodml_workshop.serving import model_version
 
 __all__ = ["GateDecision", "promotion_gate"]
@@ -95,8 +96,8 @@ class GateDecision:
 
 
 def _reference_rows(package: Path) -> pd.DataFrame | None:
-    path = package / REFERENCE_DATA
-    return pd.read_parquet(path) if path.is_file() else None
+    stored = read_reference(package)
+    return None if stored is None else stored[0]
 
 
 def _score(metric: Callable[[Any, Any], float], name: str, y: Any, package: Any, X: Any) -> float:

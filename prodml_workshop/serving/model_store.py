@@ -7,10 +7,8 @@ package it serves into the store (:func:`store_package`, with ``bentoml.models.c
 package's files, ``manifest.json`` included, become the files of a BentoML model, whose tag
 is ``<package folder name>:<model version>`` (:func:`model_tag`). The version is the one the
 prediction log records (:func:`~.prediction_log.model_version`), a hash of the manifest, so a
-package is stored once however often it is served, and a changed package gets a new version.
-The package's reference profile (``reference_profile.json``, which the service checks records
-against) is stored with it, when it has one; a profile added or changed later replaces the
-stored copy.
+package is stored once however often it is served, and a changed package gets a new version
+(a reference added later, with its profile, is a change of the manifest too).
 
 A Bento lists its model in its ``bento.yaml``; served from the Bento (``bentoml serve
 <bento tag>``), the service finds it there (:func:`bento_model_tag`) instead of reading
@@ -28,7 +26,6 @@ from typing import Any
 import bentoml
 import yaml
 
-from prodml_workshop.monitoring.data_quality import REFERENCE_PROFILE
 from prodml_workshop.packaging import PackagingError, read_manifest
 from prodml_workshop.packaging.checksums import verify_artifacts
 from prodml_workshop.packaging.manifest import MANIFEST_NAME
@@ -85,17 +82,10 @@ def _summary(manifest: dict[str, Any]) -> dict[str, Any]:
     return {key: manifest[key] for key in keys if manifest.get(key) is not None}
 
 
-def _same_profile(stored: Path, package: Path) -> bool:
-    mine, theirs = package / REFERENCE_PROFILE, stored / REFERENCE_PROFILE
-    if not mine.is_file():
-        return not theirs.is_file()
-    return theirs.is_file() and theirs.read_bytes() == mine.read_bytes()
-
-
-def _intact(stored: Path, package: Path, manifest: dict[str, Any]) -> bool:
+def _intact(stored: Path, manifest: dict[str, Any]) -> bool:
     try:
         verify_artifacts(stored, manifest["artifacts"])
-        return read_manifest(stored) == manifest and _same_profile(stored, package)
+        return read_manifest(stored) == manifest
     except PackagingError:
         return False
 
@@ -103,8 +93,8 @@ def _intact(stored: Path, package: Path, manifest: dict[str, Any]) -> bool:
 def store_package(package: str | Path) -> str:
     """Copy a model package into BentoML's model store, unless it is there already, intact.
 
-    The package's ``manifest.json``, artifacts and reference profile (if any) become the
-    files of a BentoML model; its labels name the format and the task, its metadata
+    The package's ``manifest.json`` and artifacts (its reference's too, if it has one) become
+    the files of a BentoML model; its labels name the format and the task, its metadata
     summarise the manifest (``bentoml models get <tag>`` shows them). Load it back with
     ``load_model(bentoml.models.get(tag).path)``.
 
@@ -140,13 +130,12 @@ def store_package(package: str | Path) -> str:
     except bentoml.exceptions.NotFound:
         pass
     else:
-        if _intact(stored, package, manifest):
+        if _intact(stored, manifest):
             return tag
         bentoml.models.delete(tag)  # a damaged or outdated copy: store again
     labels = {"course": "prodml-workshop", "format": manifest["format"], "task": manifest["task"]}
     with bentoml.models.create(tag, labels=labels, metadata=_summary(manifest)) as model:
-        profile = [REFERENCE_PROFILE] if (package / REFERENCE_PROFILE).is_file() else []
-        for name in [MANIFEST_NAME, *manifest["artifacts"], *profile]:
+        for name in [MANIFEST_NAME, *manifest["artifacts"]]:
             target = Path(model.path_of(name))
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(package / name, target)

@@ -4,7 +4,7 @@ Each row holds the time (UTC), the request id, the endpoint, the model version, 
 the adaptive batch the record was predicted in and that batch's model time, the record's
 inputs and output as JSON, its ``quality`` (the features out of the package's reference range
 or unseen, comma-separated; ``''`` when clean or unchecked, see
-:mod:`prodml_workshop.monitoring.data_quality`) and its ``role``: ``'served'`` for the
+:mod:`prodml_workshop.packaging.reference_profile`) and its ``role``: ``'served'`` for the
 prediction the client got, ``'shadow'`` for a shadow model's prediction of the same record
 (same request id). A log written before these two columns existed gets them when a server
 opens it (``''`` and ``'served'`` for its old rows).

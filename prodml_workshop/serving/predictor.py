@@ -8,7 +8,7 @@ request at a time, so that only the request at fault gets a :class:`Refusal` per
 prediction log, one row per record, tagged with the id of its request.
 
 Each record is also checked against the reference profile of the package that answers it
-(:func:`~prodml_workshop.monitoring.data_quality.quality_reasons`): the features out of range
+(:func:`~prodml_workshop.packaging.quality_reasons`): the features out of range
 or unseen go into the log's ``quality`` column, or, with the ``refuse`` policy, the whole
 request is refused, naming them. With a second model (see :mod:`.rollout`) a canary answers
 the requests its share of ids routes to it, and a shadow scores every request served, its
@@ -25,8 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prodml_workshop.monitoring.data_quality import quality_reasons
-from prodml_workshop.packaging import LoadedModel
+from prodml_workshop.packaging import LoadedModel, quality_reasons
 
 from .prediction_log import PredictionLog, model_version
 from .rollout import QUALITY_POLICIES, VersionRouter
@@ -76,7 +75,7 @@ class Scorer:
     model : LoadedModel
         The model, from :func:`~prodml_workshop.packaging.load_model`.
     profile : dict, default=None
-        Its reference profile (:func:`~prodml_workshop.monitoring.data_quality.read_profile`);
+        Its reference profile (:func:`~prodml_workshop.packaging.read_profile`);
         without one, records are not checked.
 
     Attributes

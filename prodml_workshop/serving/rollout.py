@@ -7,7 +7,7 @@ Four environment variables, read when the service starts (an unknown value ends
 ``PRODML_QUALITY``        ``log`` (default): answer every record and write the features out
                           of the package's reference range, or unseen, in the log's
                           ``quality`` column; ``refuse``: answer such a request 422 naming
-                          them (see :mod:`prodml_workshop.monitoring.data_quality`)
+                          them (see :mod:`prodml_workshop.packaging.reference_profile`)
 ``PRODML_SHADOW_DIR``     a second package that scores every request too; the client gets
                           only the served model's answer, the log both (``role`` 'served'
                           and 'shadow', same request id)

@@ -23,8 +23,7 @@ import os
 
 import bentoml
 
-from prodml_workshop.monitoring.data_quality import read_profile
-from prodml_workshop.packaging import load_model
+from prodml_workshop.packaging import load_model, read_profile
 
 from .metadata import metadata_app
 from .middleware import RequestGuard

@@ -30,8 +30,7 @@ from typing import Any
 
 import bentoml
 
-from prodml_workshop.monitoring.data_quality import REFERENCE_PROFILE
-from prodml_workshop.packaging import load_model, read_manifest
+from prodml_workshop.packaging import REFERENCE_PROFILE, load_model, read_manifest
 
 from .default_model import model_dir_from_env
 from .model_store import bento_model_tag, model_tag, store_package
@@ -205,7 +204,7 @@ def _check_compatible(second: ServedModel, served: ServedModel, role: str, packa
 
 
 def _check_profile(model: ServedModel, role: str) -> None:
-    if not (model.path / REFERENCE_PROFILE).is_file():
+    if REFERENCE_PROFILE not in model.manifest["artifacts"]:
         raise NotServableError(
             f"PRODML_QUALITY=refuse, but {role} ({model.tag}) has no reference profile to check "
             "records against, so it would refuse nothing. Store one with "

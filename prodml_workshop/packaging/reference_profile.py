@@ -1,10 +1,12 @@
-"""Data quality at the door: is a record within what the model was trained on?
+"""The reference profile (what a model was trained on, per feature) and the rule records meet.
 
 A float is a float: the request schema lets ``temp_max = 392.0`` through, and the model answers
-it. Data quality compares each value with the *reference profile* of the package, made from
-the reference sample that :func:`~.technical_drift.save_reference` stores with it
-(``reference_profile.json``): per numeric feature its range, per categorical feature (strings,
-bools) the categories seen, and per feature the share of the reference where it was missing.
+it. Data quality compares each value with the *reference profile* of the package, made from the
+reference sample stored with it (``reference_profile.json``, an artifact of the package written
+by :func:`~.reference.save_reference` or ``save_model(..., reference=X)``): per numeric feature
+its range, per categorical feature (strings, bools) the categories seen, and per feature the
+share of the reference where it was missing. The service checks every record by this rule at
+the door; the monitoring job checks the log by it.
 
 The rule, per value:
 
@@ -36,29 +38,43 @@ Examples
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .drift_input import DriftInputError
+from .errors import InvalidReferenceError
 
 __all__ = [
     "DEFAULT_MARGIN",
-    "REFERENCE_PROFILE",
+    "check_reference_sample",
     "feature_profile",
     "quality_issues",
     "quality_reasons",
-    "read_profile",
 ]
 
-#: The profile's file name in a package folder, written by ``save_reference``.
-REFERENCE_PROFILE = "reference_profile.json"
 #: How far past the reference's range, as a share of its width, a value is still fine.
 DEFAULT_MARGIN = 0.1
+
+
+def check_reference_sample(X: Any, margin: float = DEFAULT_MARGIN) -> None:
+    """Refuse a reference sample that is not a non-empty DataFrame, or a negative margin.
+
+    Examples
+    --------
+    >>> check_reference_sample(pd.DataFrame({"x": [1.0]}), margin=-1)
+    Traceback (most recent call last):
+    ...
+    prodml_workshop.packaging.errors.InvalidReferenceError: margin must be 0 or more (a share \
+of the range), not -1.
+    """
+    if not isinstance(X, pd.DataFrame) or X.empty:
+        raise InvalidReferenceError("The reference sample must be a non-empty pandas DataFrame.")
+    if not margin >= 0:
+        raise InvalidReferenceError(
+            f"margin must be 0 or more (a share of the range), not {margin}."
+        )
 
 
 def _scalar(value: Any) -> Any:
@@ -125,7 +141,7 @@ def feature_profile(X: pd.DataFrame, *, margin: float = DEFAULT_MARGIN) -> dict[
 
     Raises
     ------
-    DriftInputError
+    InvalidReferenceError
         If ``X`` is not a non-empty DataFrame or ``margin`` is negative.
 
     Examples
@@ -138,10 +154,7 @@ def feature_profile(X: pd.DataFrame, *, margin: float = DEFAULT_MARGIN) -> dict[
     {'n legs': {'kind': 'numeric', 'min': 2, 'max': 4, 'missing': 0.0}, 'island': {'kind': \
 'categorical', 'categories': ['Dream'], 'missing': 0.5}}
     """
-    if not isinstance(X, pd.DataFrame) or X.empty:
-        raise DriftInputError("The reference sample must be a non-empty pandas DataFrame.")
-    if not margin >= 0:
-        raise DriftInputError(f"margin must be 0 or more (a share of the range), not {margin}.")
+    check_reference_sample(X, margin)
     features = {}
     for name in X.columns:
         profile = _column_profile(X[name])
@@ -193,9 +206,9 @@ def quality_reasons(
     ----------
     frame : pandas.DataFrame
         Records to check, one column per feature (others are ignored), e.g. a batch of
-        requests or :func:`~.served_inputs.logged_inputs` of a prediction log.
+        requests or :func:`~prodml_workshop.monitoring.logged_inputs` of a prediction log.
     profile : dict
-        From :func:`feature_profile` or :func:`read_profile`.
+        From :func:`feature_profile` or :func:`~.reference.read_profile`.
     margin : float, default=None
         The profile's margin when ``None``.
 
@@ -217,7 +230,7 @@ def quality_reasons(
     [{'x': 'missing, and never missing in the reference'}]
     """
     if not isinstance(frame, pd.DataFrame):
-        raise DriftInputError(
+        raise InvalidReferenceError(
             f"Pass the records as a pandas DataFrame, not {type(frame).__name__}."
         )
     margin = profile.get("margin", DEFAULT_MARGIN) if margin is None else margin
@@ -246,7 +259,7 @@ def quality_issues(
     frame : pandas.DataFrame
         Records to check, one column per feature (others are ignored).
     profile : dict
-        From :func:`feature_profile` or :func:`read_profile`.
+        From :func:`feature_profile` or :func:`~.reference.read_profile`.
     margin : float, default=None
         The profile's margin when ``None``.
 
@@ -264,41 +277,3 @@ def quality_issues(
     [['is wet'], ['x']]
     """
     return [list(row) for row in quality_reasons(frame, profile, margin=margin)]
-
-
-def read_profile(package_path: str | Path) -> dict[str, Any] | None:
-    """Read a package's reference profile, if it has one.
-
-    Parameters
-    ----------
-    package_path : str or pathlib.Path
-        A model package folder (or its copy in BentoML's model store).
-
-    Returns
-    -------
-    dict or None
-        The profile; ``None`` if the package has no ``reference_profile.json`` (no
-        ``save_reference`` was run on it).
-
-    Raises
-    ------
-    DriftInputError
-        If the file is not a profile.
-
-    Examples
-    --------
-    >>> read_profile("models/penguins")["features"]["island"]  # doctest: +SKIP
-    {'kind': 'categorical', 'categories': ['Biscoe', 'Dream', 'Torgersen']}
-    """
-    path = Path(package_path) / REFERENCE_PROFILE
-    if not path.is_file():
-        return None
-    try:
-        profile = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DriftInputError(
-            f"{path} is not valid JSON ({exc}); run save_reference again."
-        ) from exc
-    if not isinstance(profile, dict) or not isinstance(profile.get("features"), dict):
-        raise DriftInputError(f"{path} holds no 'features'; run save_reference again.")
-    return profile
