@@ -7,7 +7,8 @@ from sklearn.linear_model import LogisticRegression
 from prodml_workshop.data import load_penguins
 from prodml_workshop.packaging import load_model, save_model
 from prodml_workshop.serving import PredictionLog, read_log
-from prodml_workshop.serving.predictor import BatchPredictor, Refusal
+from prodml_workshop.serving.predictor import BatchPredictor
+from prodml_workshop.serving.refusals import Refusal
 from prodml_workshop.serving.responses import RefusedRequest, label_type, served
 from prodml_workshop.serving.validation import REQUEST_ID, record_model, records_type
 

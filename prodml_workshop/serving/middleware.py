@@ -3,10 +3,11 @@
 BentoML parses any ``POST`` body as JSON whatever its ``Content-Type`` says, and reads a body of
 any size. :class:`RequestGuard` answers ``415`` to a ``POST`` that is not
 ``application/json`` and ``413`` to one whose ``Content-Length`` is over the limit, before the
-body is read. It also gives every request an id: the client's ``X-Request-ID`` header when it
-is a short token, else a new UUID. The id is returned in the ``X-Request-ID`` response header
-and written in the prediction log, so a client can find its predictions there. A request the
-model refused is answered ``422`` with ``{"error": ...}``, as every other error.
+body is read (statuses and messages from :mod:`.refusals`). It also gives every request an id:
+the client's ``X-Request-ID`` header when it is a short token, else a new UUID. The id is
+returned in the ``X-Request-ID`` response header and written in the prediction log, so a client
+can find its predictions there. A request the model refused is answered ``422`` with
+``{"error": ...}``, as every other error.
 
 Every response also names, in ``X-Model-Version``, the model version that answered it: the
 canary's for a prediction (200) or refusal (422) of a request routed to the canary (see
@@ -25,6 +26,7 @@ import re
 import uuid
 from typing import Any
 
+from .refusals import BY_MODEL, Refusal, refuse
 from .rollout import MODEL_VERSION_HEADER, VersionRouter
 from .validation import REQUEST_ID
 
@@ -34,6 +36,7 @@ __all__ = ["MAX_BODY_BYTES", "RequestGuard"]
 MAX_BODY_BYTES = 4 * 2**20
 
 _TOKEN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_REFUSED = BY_MODEL - {200}
 _VERSION_HEADER = MODEL_VERSION_HEADER.lower().encode()
 
 
@@ -74,7 +77,7 @@ class RequestGuard:
     def _version(self, request_id: str, status: int) -> list[tuple[bytes, bytes]]:
         if self.router is None:
             return []
-        routed = status in (200, 422)  # what a model answered; other errors came before it
+        routed = status in BY_MODEL  # what a model answered; other errors came before it
         version = self.router.version(request_id) if routed else self.router.served
         return [(_VERSION_HEADER, version.encode())]
 
@@ -87,7 +90,8 @@ class RequestGuard:
         if scope["method"] == "POST":
             problem = self._problem(scope)
             if problem is not None:
-                await _reply(send, *problem, self._version(request_id, problem[0]), request_id)
+                version = self._version(request_id, problem.status)
+                await _reply(send, problem, version, request_id)
                 return
         token = REQUEST_ID.set(request_id)
 
@@ -106,29 +110,24 @@ class RequestGuard:
         finally:
             REQUEST_ID.reset(token)
 
-    def _problem(self, scope: dict[str, Any]) -> tuple[int, str] | None:
+    def _problem(self, scope: dict[str, Any]) -> Refusal | None:
         content_type = _header(scope, b"content-type").split(";")[0].strip().lower()
         if content_type != "application/json":
-            return 415, (
-                f"The request body must be JSON, sent with 'Content-Type: application/json' "
-                f"(got {content_type or 'no Content-Type'!r})."
-            )
+            return refuse("not_json", content_type=content_type or "no Content-Type")
         length = _header(scope, b"content-length")
         if length.isdigit() and int(length) > self.max_body_bytes:
-            return 413, (
-                f"The request body has {int(length)} bytes, more than the "
-                f"{self.max_body_bytes} accepted; send the records in several requests."
-            )
+            return refuse("too_large", size=int(length), limit=self.max_body_bytes)
         return None
 
 
 class _ErrorObject:
-    """An ASGI ``send`` that answers a 422 error as ``{"error": ...}``, like every other error.
+    """An ASGI ``send`` that answers a model's refusal as ``{"error": ...}``, like every error.
 
     BentoML 1.4 answers an exception of status 4xx raised in an API (here
-    :class:`~.responses.RefusedRequest`) with ``[{"error": ...}]``: its handler wraps the
+    :class:`~.responses.RefusedRequest`, 422) with ``[{"error": ...}]``: its handler wraps the
     object in a one-item tuple (``api_endpoint_wrapper`` of its server app, 1.4.40 included).
-    The 422 body is held and sent as the object; any other answer goes through as it is.
+    The body of a refusal by the model (:data:`~.refusals.BY_MODEL`) is held and sent as the
+    object; any other answer goes through as it is.
     """
 
     def __init__(self, send: Any) -> None:
@@ -137,7 +136,7 @@ class _ErrorObject:
         self.body = b""
 
     async def __call__(self, message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start" and message["status"] == 422:
+        if message["type"] == "http.response.start" and message["status"] in _REFUSED:
             self.start = message
             return
         if self.start is None or message["type"] != "http.response.body":
@@ -158,13 +157,13 @@ class _ErrorObject:
 
 
 async def _reply(
-    send: Any, status: int, message: str, extra: list[tuple[bytes, bytes]], request_id: str
+    send: Any, refusal: Refusal, extra: list[tuple[bytes, bytes]], request_id: str
 ) -> None:
-    body = json.dumps({"error": message}).encode()
+    body = json.dumps({"error": refusal.message}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": status,
+            "status": refusal.status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),

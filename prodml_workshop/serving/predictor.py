@@ -3,9 +3,9 @@
 Adaptive batching hands the service's batch function the records of several requests, in one
 list. The model predicts them all at once. If the model raises (it refuses some input the
 schema allows, e.g. a category an encoder never saw), the batch is predicted again one
-request at a time, so that only the request at fault gets a :class:`Refusal` per record
-(answered 422) and the others their predictions. Every prediction served is written to the
-prediction log, one row per record, tagged with the id of its request.
+request at a time, so that only the request at fault gets a :class:`~.refusals.Refusal` per
+record (answered 422, see :mod:`.refusals`) and the others their predictions. Every prediction
+served is written to the prediction log, one row per record, tagged with the id of its request.
 
 Each record is also checked against the reference profile of the package that answers it
 (:func:`~prodml_workshop.packaging.quality_reasons`): the features out of range
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,35 +27,20 @@ import pandas as pd
 from prodml_workshop.packaging import LoadedModel, quality_reasons
 
 from .prediction_log import PredictionLog, model_version
+from .refusals import NOT_FINITE, Refusal, refuse
 from .rollout import QUALITY_POLICIES, VersionRouter
 from .validation import Record, features, records_to_input
 
-__all__ = ["BatchPredictor", "Refusal", "Scorer"]
+__all__ = ["BatchPredictor", "Scorer"]
 
 logger = logging.getLogger("prodml_workshop.serving")
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """The output for a record of a request that the model could not predict on.
-
-    Attributes
-    ----------
-    message : str
-        Why, for the client.
-    """
-
-    message: str
 
 
 def _finite(outputs: np.ndarray) -> np.ndarray:
     # JSON has no NaN or infinity; a model without an imputer (a PyTorch module, say) turns a
     # missing value into NaN instead of refusing it.
     if outputs.dtype.kind == "f" and not np.isfinite(outputs).all():
-        raise ValueError(
-            "the model answered NaN or infinity for some records, which is no prediction; "
-            "a missing value (null) that the model does not impute is the usual cause"
-        )
+        raise ValueError(NOT_FINITE)
     return outputs
 
 
@@ -144,11 +128,7 @@ class Scorer:
                 logger.warning(
                     "Model %s refused request %s", self.version, request_id, exc_info=True
                 )
-                refusal = Refusal(
-                    f"The model could not predict on the records of this request: "
-                    f"{type(exc).__name__}: {exc}. Check the values against what the model "
-                    "was trained on (GET /metadata shows its schema)."
-                )
+                refusal = refuse("model", error=f"{type(exc).__name__}: {exc}")
                 results = [refusal] * len(indices)
             for i, result in zip(indices, results, strict=True):
                 outputs[i] = result
@@ -161,11 +141,7 @@ def _quality_refusal(reasons: list[dict[str, str]], indices: list[int]) -> Refus
         for n, i in enumerate(indices)
         if reasons[i]
     )
-    return Refusal(
-        f"Some records are outside what the model was trained on, and this service refuses "
-        f"them (PRODML_QUALITY=refuse): {found}. Check their units and categories against "
-        "the training data; the model would answer them, but its answer would be a guess."
-    )
+    return refuse("quality", found=found)
 
 
 class BatchPredictor:

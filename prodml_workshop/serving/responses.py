@@ -1,28 +1,31 @@
-"""The response types of the prediction APIs, and the 422 answer to a refused request.
+"""The response types of the prediction APIs, and the answer to a refused request.
 
 A batchable API's batch function returns one output per record; BentoML hands each request
 its slice and validates it against the API's return annotation before answering. The
 annotation :func:`served` builds lets a prediction through and raises :class:`RefusedRequest`
-on a :class:`~.predictor.Refusal`. Raising a ``bentoml.exceptions.BentoMLException`` is
-BentoML's documented way to answer another status code: the request at fault is answered
-``422 Unprocessable Entity``, naming the reason, while the other requests of its batch get
-their predictions.
+on a :class:`~.refusals.Refusal`. Raising a ``bentoml.exceptions.BentoMLException`` is
+BentoML's documented way to answer another status code: the request at fault is answered with
+the refusal's status (``422 Unprocessable Entity``, see :mod:`.refusals`), naming the reason,
+while the other requests of its batch get their predictions.
 """
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from bentoml.exceptions import UnprocessableEntity
 from pydantic import BeforeValidator
 
-from .predictor import Refusal
+from .refusals import Refusal
 
 __all__ = ["RefusedRequest", "label_type", "served"]
 
 
 class RefusedRequest(UnprocessableEntity):
-    """The model could not predict on a request's records; BentoML answers it 422.
+    """The model could not predict on a request's records; BentoML answers it 422 by default.
+
+    The status is the refusal's (``error_code``, see :mod:`.refusals`).
 
     Not a ``ValueError``: pydantic would turn one raised in a validator into a validation
     error, answered 400 as if the request were malformed.
@@ -59,7 +62,7 @@ def label_type(manifest: dict[str, Any]) -> type:
 
 def _answer(output: Any) -> Any:
     if isinstance(output, Refusal):
-        raise RefusedRequest(output.message)
+        raise RefusedRequest(output.message, error_code=HTTPStatus(output.status))
     return output
 
 
@@ -75,7 +78,7 @@ def served(item_type: Any) -> Any:
     -------
     typing.Annotated
         ``item_type`` (what the OpenAPI page documents), validated so that a
-        :class:`~.predictor.Refusal` raises :class:`RefusedRequest`.
+        :class:`~.refusals.Refusal` raises :class:`RefusedRequest`.
 
     Examples
     --------
