@@ -1,0 +1,97 @@
+"""The import graph of the package: the one the README draws, and no session imports a later one.
+
+Read from the source with ``ast`` (no import runs), imports inside functions included.
+"""
+
+import ast
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "prodml_workshop"
+
+
+def _imported(file: Path) -> set[str]:
+    """The ``prodml_workshop.*`` modules a file imports, relative imports resolved."""
+    here = file.relative_to(ROOT).parts[:-1]  # the package the file is in
+    found = set()
+    for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                found.add(node.module)
+                continue
+            base = ".".join(here[: len(here) - (node.level - 1)])
+            if node.module:
+                found.add(f"{base}.{node.module}")
+            else:  # from . import x: each name may be a module
+                found |= {f"{base}.{alias.name}" for alias in node.names}
+    return {name for name in found if name.split(".")[0] == "prodml_workshop"}
+
+
+def _top(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Each subpackage or top-level module, with the others it imports."""
+    graph: dict[str, set[str]] = defaultdict(set)
+    for file in PACKAGE.rglob("*.py"):
+        source = _top(".".join(file.relative_to(ROOT).with_suffix("").parts))
+        for module in _imported(file):
+            target = _top(module)
+            if target is not None and target != source:
+                graph[source].add(target)
+    return dict(graph)
+
+
+def readme_graph() -> dict[str, set[str]]:
+    """The graph drawn in the README's developer section: ``name -> a, b`` lines."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"The import graph.*?```text\n(.*?)```", readme, re.S)
+    assert block, "the README has no import graph (a ```text block after 'The import graph')"
+    graph = {}
+    for line in block.group(1).splitlines():
+        if line.strip():
+            source, targets = line.split("->")
+            graph[source.strip()] = {t.strip() for t in targets.split(",")}
+    return graph
+
+
+def test_the_readme_draws_the_real_import_graph():
+    assert readme_graph() == import_graph()
+
+
+def test_serving_imports_nothing_from_monitoring():
+    for file in sorted((PACKAGE / "serving").glob("*.py")):
+        monitoring = {m for m in _imported(file) if _top(m) == "monitoring"}
+        assert not monitoring, f"{file.name} imports {sorted(monitoring)}"
+
+
+@pytest.mark.parametrize("later", ["serving", "scaling", "monitoring", "production"])
+def test_packaging_imports_no_later_session(later):
+    for file in sorted((PACKAGE / "packaging").rglob("*.py")):
+        assert later not in {_top(m) for m in _imported(file)}, file
+
+
+def test_the_parser_sees_relative_and_function_level_imports(tmp_path, monkeypatch):
+    # What the checks rest on: a relative import resolved to its subpackage, one in a function.
+    package = tmp_path / "prodml_workshop"
+    (package / "serving").mkdir(parents=True)
+    (package / "serving" / "__init__.py").write_text("from . import service\n")
+    (package / "serving" / "service.py").write_text(
+        "from ..monitoring.data_drift import x\n\ndef f():\n    import prodml_workshop.scaling\n"
+    )
+    monkeypatch.setitem(globals(), "ROOT", tmp_path)
+    monkeypatch.setitem(globals(), "PACKAGE", package)
+    assert _imported(package / "serving" / "service.py") == {
+        "prodml_workshop.monitoring.data_drift",
+        "prodml_workshop.scaling",
+    }
+    assert _imported(package / "serving" / "__init__.py") == {"prodml_workshop.serving.service"}
+    assert import_graph() == {"serving": {"monitoring", "scaling"}}
