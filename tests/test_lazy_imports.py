@@ -34,13 +34,12 @@ HEAVY = [
 ]
 
 
-def _imported_after(code: str, tmp_path=None) -> dict:
-    """Run ``code`` in a fresh interpreter; return which HEAVY modules it left imported."""
+def _imported_after(code: str, tmp_path=None, heavy: list[str] = HEAVY) -> dict:
+    """Run ``code`` in a fresh interpreter; return which ``heavy`` modules it left imported."""
     probe = textwrap.dedent(code) + textwrap.dedent(
         f"""
         import json, sys
-        print(json.dumps({{"heavy": [m for m in {HEAVY!r} if m in sys.modules],
-                           "meta_path": len(sys.meta_path)}}))
+        print(json.dumps({{"heavy": [m for m in {heavy!r} if m in sys.modules]}}))
         """
     )
     done = subprocess.run(
@@ -64,6 +63,18 @@ def test_importing_the_packages_imports_no_heavy_runtime():
         import prodml_workshop.exercises.scaling, prodml_workshop.exercises.monitoring
         import prodml_workshop.exercises.production, prodml_workshop.exercises.warmup
         """
+    )
+    assert found["heavy"] == []
+
+
+def test_the_set_up_check_imports_no_scikit_learn():
+    # notebook 00's kernel stays open all day: scikit-learn and SciPy would add ~50 MB to it
+    found = _imported_after(
+        """
+        import prodml_workshop.course, prodml_workshop.kernels, prodml_workshop.packaging
+        from prodml_workshop.setup_check import check_environment
+        """,
+        heavy=["sklearn", "scipy", *HEAVY],
     )
     assert found["heavy"] == []
 

@@ -161,6 +161,18 @@ def test_regressor_round_trip_gives_the_same_predictions(regressor, tmp_path, fm
     assert not hasattr(loaded, "predict_proba")
 
 
+def test_predict_proba_exists_only_where_the_manifest_has_it(
+    regressor, classifier, tmp_path, course_packages
+):
+    model, X = regressor
+    package = save_model(model, tmp_path / "regressor", format="onnx", sample_input=X.head())
+    with pytest.raises(AttributeError, match=r"Pipeline model has no predict_proba.*use predict"):
+        load_model(package).predict_proba  # noqa: B018 (the attribute access is the test)
+    loaded = load_model(course_packages("onnx"))
+    assert loaded.predict_proba(classifier[1].head(2)).shape == (2, 3)
+    assert "Predict class probabilities" in type(loaded).predict_proba.__doc__
+
+
 def test_onnx_matches_scikit_learn_on_rows_with_missing_sex(classifier, course_packages):
     model, X = classifier
     missing_sex = X[X["sex"].isna()]

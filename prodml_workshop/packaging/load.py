@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import types
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.metaestimators import available_if
 
 from .checksums import verify_artifacts
 from .errors import EnvironmentMismatchWarning, InvalidPackageError, UntrustedFormatError
@@ -21,8 +22,27 @@ from .versions import environment_differences
 __all__ = ["LoadedModel", "check_trusted", "load_model"]
 
 
-def _has_predict_proba(loaded: LoadedModel) -> bool:
-    return bool(loaded.manifest["has_predict_proba"])
+class _IfProbabilities:
+    """``predict_proba`` on models whose manifest says they have it; no such attribute elsewhere.
+
+    What scikit-learn's ``available_if`` does (``hasattr`` is False for a regressor), without
+    importing scikit-learn (~50 MB of a kernel's memory) into a process that loads only, e.g.,
+    the set-up check's.
+    """
+
+    def __init__(self, method: Callable[..., np.ndarray]) -> None:
+        self.method = method
+        functools.update_wrapper(self, method)
+
+    def __get__(self, loaded: LoadedModel | None, owner: type | None = None) -> Callable:
+        if loaded is None:
+            return self.method
+        if not loaded.manifest["has_predict_proba"]:
+            raise AttributeError(
+                f"This {loaded.manifest['model_class'].split(':')[-1]} model has no predict_proba "
+                "(a regressor, or a classifier without probabilities): use predict."
+            )
+        return types.MethodType(self.method, loaded)
 
 
 class LoadedModel:
@@ -90,7 +110,7 @@ class LoadedModel:
         """
         return np.asarray(self.predictor.predict(self._columns(X)))
 
-    @available_if(_has_predict_proba)
+    @_IfProbabilities
     def predict_proba(self, X: Any) -> np.ndarray:
         """Predict class probabilities (classifiers that have them).
 
