@@ -35,7 +35,7 @@ from prodml_workshop.packaging import (
 from .column_choice import default_test, infer_column_type
 from .concept_drift import ChangeDetector, PageHinkley, detect_change, performance_by_window
 from .data_drift import DataDriftResult, detect_data_drift
-from .drift_input import DriftInputError
+from .errors import DriftInputError
 from .evidently_report import evidently_drift_result, run_evidently_drift
 from .prediction_drift import detect_prediction_drift, reference_predictions
 from .served_inputs import logged_inputs

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from .drift_input import DriftInputError
+from .errors import DriftInputError
 
 __all__ = ["default_test", "infer_column_type"]
 

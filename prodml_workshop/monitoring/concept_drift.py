@@ -23,7 +23,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from .drift_input import DriftInputError
+from .errors import DriftInputError
 
 __all__ = ["ChangeDetector", "PageHinkley", "detect_change", "performance_by_window"]
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .drift_input import DriftInputError
+from .errors import DriftInputError
 
 # Evidently bins a numeric column for Jensen-Shannon and PSI when its reference has more
 # distinct values than this; below, each distinct value is its own category.

@@ -30,7 +30,7 @@ import pandas as pd
 
 from .column_choice import _COMPARED_TYPES, _FEW_VALUES, _columns_to_compare, default_test
 from .counts_and_shares import _category_counts, _finite, _shares, _shares_from_counts
-from .drift_input import DriftInputError
+from .errors import DriftInputError
 from .statistics import (
     STAT_TESTS,
     _chi_square_from_counts,

@@ -31,7 +31,7 @@ import pandas as pd
 from prodml_workshop.packaging import read_reference
 
 from .data_drift import DataDriftResult, detect_data_drift
-from .drift_input import DriftInputError
+from .errors import DriftInputError
 
 __all__ = ["PREDICTION", "detect_prediction_drift", "reference_predictions"]
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from .drift_input import DriftInputError
+from .errors import DriftInputError
 
 __all__ = ["logged_inputs"]
 

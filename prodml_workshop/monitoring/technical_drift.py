@@ -36,7 +36,7 @@ from prodml_workshop.packaging import (
 )
 from prodml_workshop.packaging.reference import reference_outputs
 
-from .drift_input import DriftInputError
+from .errors import DriftInputError
 
 __all__ = ["TechnicalDriftReport", "technical_drift"]
 

@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from .data_drift import detect_data_drift
-from .drift_input import DriftInputError
+from .errors import DriftInputError
 
 __all__ = ["drift_over_time", "plot_drift_timeline"]
 

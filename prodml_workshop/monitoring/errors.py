@@ -1,4 +1,4 @@
-"""The exception raised when monitoring is given data it cannot compare."""
+"""The errors of the monitoring session: data a drift check cannot compare."""
 
 from __future__ import annotations
 
