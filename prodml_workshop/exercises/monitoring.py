@@ -22,7 +22,7 @@ from prodml_workshop.exercises.core import (
     assert_type,
 )
 from prodml_workshop.exercises.monitoring_drift import DriftedColumn, drift_case
-from prodml_workshop.monitoring.statistics import _psi_from_shares
+from prodml_workshop.monitoring.statistics import psi_from_shares
 from prodml_workshop.packaging import environment_differences, read_manifest
 
 __all__ = [
@@ -119,7 +119,7 @@ def psi_with_bins(reference: Any, current: Any, bins: int = 10) -> float:
     cur_shares = np.histogram(current, edges)[0] / current.size
     ref_shares = np.where(ref_shares == 0, _EMPTY_SHARE, ref_shares)
     cur_shares = np.where(cur_shares == 0, _EMPTY_SHARE, cur_shares)
-    return _psi_from_shares(ref_shares, cur_shares)
+    return psi_from_shares(ref_shares, cur_shares)
 
 
 def _psi_reference_edges(reference: np.ndarray, current: np.ndarray, bins: int) -> float:
@@ -129,7 +129,7 @@ def _psi_reference_edges(reference: np.ndarray, current: np.ndarray, bins: int) 
     cur_shares = np.histogram(current, edges)[0] / current.size
     ref_shares = np.where(ref_shares == 0, _EMPTY_SHARE, ref_shares)
     cur_shares = np.where(cur_shares == 0, _EMPTY_SHARE, cur_shares)
-    return _psi_from_shares(ref_shares, cur_shares)
+    return psi_from_shares(ref_shares, cur_shares)
 
 
 @functools.lru_cache(maxsize=1)

@@ -33,16 +33,23 @@ import pandas as pd
 
 from .errors import DriftInputError
 
-__all__ = ["default_test", "infer_column_type"]
+__all__ = [
+    "COMPARED_TYPES",
+    "FEW_VALUES",
+    "columns_to_compare",
+    "default_test",
+    "infer_column_type",
+]
 
 #: Evidently's limits: a reference of at most this many values counts as small...
 _SMALL_REFERENCE = 1000
 #: ...an integer column with at most this many distinct values is categorical...
 _INTEGER_CARDINALITY_LIMIT = 10
 #: ...and a numeric column with at most this many distinct values is compared as categories.
-_FEW_VALUES = 5
+FEW_VALUES = 5
 
-_COMPARED_TYPES = ("numerical", "categorical")
+#: The column types a drift check compares; others (text, datetime, unknown) are left out.
+COMPARED_TYPES = ("numerical", "categorical")
 
 
 def infer_column_type(values: pd.Series) -> str:
@@ -110,9 +117,9 @@ def default_test(column_type: str, n_reference: int, n_values: int) -> str:
     >>> default_test("categorical", 500, 2), default_test("categorical", 5000, 3)
     ('z', 'jensenshannon')
     """
-    if column_type not in _COMPARED_TYPES:
-        raise ValueError(f"column_type must be one of {_COMPARED_TYPES}, not {column_type!r}.")
-    many_values = column_type == "numerical" and n_values > _FEW_VALUES
+    if column_type not in COMPARED_TYPES:
+        raise ValueError(f"column_type must be one of {COMPARED_TYPES}, not {column_type!r}.")
+    many_values = column_type == "numerical" and n_values > FEW_VALUES
     if n_reference <= _SMALL_REFERENCE:
         if many_values:
             return "ks"
@@ -120,13 +127,41 @@ def default_test(column_type: str, n_reference: int, n_values: int) -> str:
     return "wasserstein" if many_values else "jensenshannon"
 
 
-def _columns_to_compare(
+def columns_to_compare(
     reference: pd.DataFrame,
     current: pd.DataFrame,
     columns: Sequence[str] | None,
     column_types: Mapping[str, str],
 ) -> list[tuple[str, str]]:
-    """Return ``(column, type)`` pairs; without ``columns``, skip what Evidently skips."""
+    """Say which columns a drift check compares, and as what type.
+
+    Parameters
+    ----------
+    reference, current : pandas.DataFrame
+        The two samples.
+    columns : sequence of str or None
+        The columns asked for; None: every column both frames hold, except those Evidently
+        leaves out (datetime, unknown).
+    column_types : mapping of str to {"numerical", "categorical"}
+        Types that override :func:`infer_column_type` (read from the current data).
+
+    Returns
+    -------
+    list of (str, str)
+        ``(column, type)`` pairs, in the order of ``columns`` or of the current frame.
+
+    Raises
+    ------
+    DriftInputError
+        If the frames' columns differ (without ``columns``), an asked column is missing or
+        cannot be compared, a column is free text, or nothing is left to compare.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"t": [1.5, 2.5], "day": pd.to_datetime(["2024-01-01"] * 2)})
+    >>> columns_to_compare(frame, frame, None, {})
+    [('t', 'numerical')]
+    """
     if columns is None:
         only_reference = [c for c in reference.columns if c not in current.columns]
         only_current = [c for c in current.columns if c not in reference.columns]
@@ -152,7 +187,7 @@ def _columns_to_compare(
                 "distinct), which needs a text drift method; pass column_types="
                 f"{{{column!r}: 'categorical'}} to compare its values, or leave it out."
             )
-        if kind in _COMPARED_TYPES:
+        if kind in COMPARED_TYPES:
             pairs.append((column, kind))
         elif columns is not None:
             raise DriftInputError(

@@ -8,7 +8,7 @@ arrays; sorted once, never looped over row by row).
 Which columns are compared, as what type and with which statistic, is decided in
 :mod:`.column_choice` (Evidently's choices, tabled there); the statistics are those of
 :mod:`.statistics`, computed on counts and shares prepared once per column
-(:mod:`.counts_and_shares`). The dataset drifts when at least half of the columns drift
+(:mod:`.binning`). The dataset drifts when at least half of the columns drift
 (``drift_share=0.5``).
 
 Examples
@@ -28,22 +28,23 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .column_choice import _COMPARED_TYPES, _FEW_VALUES, _columns_to_compare, default_test
-from .counts_and_shares import _category_counts, _finite, _shares, _shares_from_counts
+from .binning import binned_shares, category_counts, finite_values, shares_from_counts
+from .column_choice import COMPARED_TYPES, FEW_VALUES, columns_to_compare, default_test
 from .errors import DriftInputError
 from .statistics import (
     STAT_TESTS,
-    _chi_square_from_counts,
-    _jensen_shannon_from_shares,
-    _psi_from_shares,
-    _wasserstein_normed_sorted,
-    _z_test_from_counts,
+    chi_square_pvalue_from_counts,
+    jensen_shannon_from_shares,
     ks_pvalue,
+    psi_from_shares,
+    wasserstein_normed_sorted,
+    z_test_pvalue_from_counts,
 )
 
-__all__ = ["DataDriftResult", "detect_data_drift"]
+__all__ = ["TABLE_COLUMNS", "DataDriftResult", "detect_data_drift"]
 
-_TABLE_COLUMNS = ["column", "type", "test", "statistic", "threshold", "drifted"]
+#: The columns of :attr:`DataDriftResult.table`, in order.
+TABLE_COLUMNS = ["column", "type", "test", "statistic", "threshold", "drifted"]
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def _numeric_sample(frame: pd.DataFrame, column: str, side: str) -> np.ndarray:
             f"values; convert it to numbers or pass column_types={{{column!r}: 'categorical'}}."
         )
     try:
-        sample = _finite(values.to_numpy(), side)
+        sample = finite_values(values.to_numpy(), side)
     except DriftInputError as exc:
         raise DriftInputError(
             f"Column {column!r} has no finite value in the {side}; drop the column or fix its data."
@@ -158,18 +159,18 @@ def _compare_numerical(
     if method is None:
         # The union has more than 5 distinct values as soon as either side has.
         n_values = max(_n_distinct_sorted(reference), _n_distinct_sorted(current))
-        if n_values <= _FEW_VALUES:
+        if n_values <= FEW_VALUES:
             n_values = np.union1d(reference, current).size
         method = default_test("numerical", reference.size, n_values)
     if method == "ks":
         return method, ks_pvalue(reference, current)
     if method == "wasserstein":
-        return method, _wasserstein_normed_sorted(reference, current)
+        return method, wasserstein_normed_sorted(reference, current)
     reference, current = pd.Series(reference), pd.Series(current)
     if method in ("chisquare", "z"):
-        return method, _compare_counts(_category_counts(reference, current), method)
+        return method, _compare_counts(category_counts(reference, current), method)
     fill_zeros = method == "psi"
-    return method, _compare_shares(*_shares(reference, current, True, fill_zeros), method)
+    return method, _compare_shares(*binned_shares(reference, current, True, fill_zeros), method)
 
 
 def _compare_categorical(
@@ -181,24 +182,24 @@ def _compare_categorical(
             "'chisquare', 'z', 'jensenshannon' or 'psi', or pass column_types="
             f"{{{column!r}: 'numerical'}} if its values are numbers."
         )
-    counts = _category_counts(reference, current)
+    counts = category_counts(reference, current)
     if method is None:
         method = default_test("categorical", len(reference), len(counts))
     if method in ("chisquare", "z"):
         return method, _compare_counts(counts, method)
-    return method, _compare_shares(*_shares_from_counts(counts, method == "psi"), method)
+    return method, _compare_shares(*shares_from_counts(counts, method == "psi"), method)
 
 
 def _compare_counts(counts: pd.DataFrame, method: str) -> float:
     if method == "chisquare":
-        return _chi_square_from_counts(counts)
-    return _z_test_from_counts(counts)
+        return chi_square_pvalue_from_counts(counts)
+    return z_test_pvalue_from_counts(counts)
 
 
 def _compare_shares(reference: np.ndarray, current: np.ndarray, method: str) -> float:
     if method == "jensenshannon":
-        return _jensen_shannon_from_shares(reference, current)
-    return _psi_from_shares(reference, current)
+        return jensen_shannon_from_shares(reference, current)
+    return psi_from_shares(reference, current)
 
 
 def _check_frames(reference: pd.DataFrame, current: pd.DataFrame) -> None:
@@ -275,12 +276,12 @@ def detect_data_drift(
     """
     if method is not None and method not in STAT_TESTS:
         raise ValueError(f"Unknown method {method!r}; choose one of {sorted(STAT_TESTS)}.")
-    bad_types = {c: t for c, t in (column_types or {}).items() if t not in _COMPARED_TYPES}
+    bad_types = {c: t for c, t in (column_types or {}).items() if t not in COMPARED_TYPES}
     if bad_types:
-        raise ValueError(f"column_types values must be one of {_COMPARED_TYPES}: {bad_types}.")
+        raise ValueError(f"column_types values must be one of {COMPARED_TYPES}: {bad_types}.")
     _check_frames(reference, current)
     rows = []
-    for column, kind in _columns_to_compare(reference, current, columns, column_types or {}):
+    for column, kind in columns_to_compare(reference, current, columns, column_types or {}):
         if kind == "numerical":
             test, statistic = _compare_numerical(
                 _numeric_sample(reference, column, "reference"),
@@ -298,5 +299,5 @@ def detect_data_drift(
         rows.append(
             (column, kind, test, statistic, limit, STAT_TESTS[test].is_drift(statistic, limit))
         )
-    table = pd.DataFrame(rows, columns=_TABLE_COLUMNS).astype({"drifted": bool})
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS).astype({"drifted": bool})
     return DataDriftResult(table, drift_share)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from .data_drift import _TABLE_COLUMNS, DataDriftResult
+from .data_drift import TABLE_COLUMNS, DataDriftResult
 
 __all__ = ["evidently_drift_result", "run_evidently_drift"]
 
@@ -127,4 +127,4 @@ def evidently_drift_result(snapshot: Any) -> DataDriftResult:
             "The snapshot holds no DataDriftPreset result with tests; make it with "
             "run_evidently_drift (or Report([DataDriftPreset()], include_tests=True))."
         )
-    return DataDriftResult(pd.DataFrame(rows, columns=_TABLE_COLUMNS), drift_share)
+    return DataDriftResult(pd.DataFrame(rows, columns=TABLE_COLUMNS), drift_share)

@@ -7,9 +7,10 @@ statistical tests (``ks``, ``chisquare``, ``z``: small means the samples differ)
 dropped first, and for numeric statistics infinite values too, as Evidently does.
 
 :data:`STAT_TESTS` describes each statistic: its default threshold and on which side of it a
-column counts as drifted (Evidently 0.7's defaults). The private ``_..._from_counts`` and
-``_..._from_shares`` functions compute a statistic from prepared counts or shares (see
-:mod:`.counts_and_shares`), so that :func:`~.data_drift.detect_data_drift` counts a column once.
+column counts as drifted (Evidently 0.7's defaults). The ``..._from_counts``,
+``..._from_shares`` and ``..._sorted`` functions compute a statistic from counts, shares or sorted
+values prepared once (see :mod:`.binning`), so that :func:`~.data_drift.detect_data_drift`
+prepares a column once.
 
 Examples
 --------
@@ -31,17 +32,22 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .counts_and_shares import _category_counts, _finite, _present, _sample_shares
+from .binning import category_counts, finite_values, present_values, sample_shares
 
 __all__ = [
     "STAT_TESTS",
     "StatTest",
     "chi_square_pvalue",
+    "chi_square_pvalue_from_counts",
     "jensen_shannon_distance",
+    "jensen_shannon_from_shares",
     "ks_pvalue",
     "psi",
+    "psi_from_shares",
     "wasserstein_normed",
+    "wasserstein_normed_sorted",
     "z_test_pvalue",
+    "z_test_pvalue_from_counts",
 ]
 
 
@@ -119,12 +125,48 @@ def _wasserstein_sorted(reference: np.ndarray, current: np.ndarray) -> float:
     return float(np.dot(widths, gaps))
 
 
-def _wasserstein_normed_sorted(reference: np.ndarray, current: np.ndarray) -> float:
-    # Evidently divides by the reference's population standard deviation, at least 0.001.
+def wasserstein_normed_sorted(reference: np.ndarray, current: np.ndarray) -> float:
+    """:func:`wasserstein_normed` of two samples already cleaned and sorted, in linear time.
+
+    Parameters
+    ----------
+    reference, current : numpy.ndarray
+        Finite floats, each sorted in increasing order.
+
+    Returns
+    -------
+    float
+        The distance divided by the reference's population standard deviation (at least
+        0.001, as in Evidently).
+
+    Examples
+    --------
+    >>> wasserstein_normed_sorted(np.array([0.0, 2.0]), np.array([1.0, 3.0]))
+    1.0
+    """
     return _wasserstein_sorted(reference, current) / max(float(np.std(reference)), 0.001)
 
 
-def _chi_square_from_counts(counts: pd.DataFrame) -> float:
+def chi_square_pvalue_from_counts(counts: pd.DataFrame) -> float:
+    """:func:`chi_square_pvalue` from counts already made.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        Columns ``reference`` and ``current``, one row per value
+        (:func:`~.binning.category_counts`).
+
+    Returns
+    -------
+    float
+        The p-value; 1 for a single value, 0 when a current value has no reference count.
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"reference": [10.0, 10.0], "current": [5.0, 5.0]})
+    >>> chi_square_pvalue_from_counts(counts)
+    1.0
+    """
     expected = counts["reference"].to_numpy() * (
         counts["current"].sum() / counts["reference"].sum()
     )
@@ -137,7 +179,26 @@ def _chi_square_from_counts(counts: pd.DataFrame) -> float:
     return float(stats.chi2.sf(terms.sum(), len(counts) - 1))
 
 
-def _z_test_from_counts(counts: pd.DataFrame) -> float:
+def z_test_pvalue_from_counts(counts: pd.DataFrame) -> float:
+    """:func:`z_test_pvalue` from counts already made.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        Columns ``reference`` and ``current``, one row per value, sorted
+        (:func:`~.binning.category_counts`).
+
+    Returns
+    -------
+    float
+        The two-sided p-value of the first value's share against the others'.
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"reference": [50.0, 50.0], "current": [90.0, 10.0]})
+    >>> z_test_pvalue_from_counts(counts) < 0.05
+    True
+    """
     if len(counts) < 2:  # the same single value on both sides
         return 1.0
     # Evidently contrasts the first value (in sorted order) with all the others.
@@ -149,7 +210,25 @@ def _z_test_from_counts(counts: pd.DataFrame) -> float:
     return float(2 * stats.norm.sf(abs(z)))
 
 
-def _jensen_shannon_from_shares(p: np.ndarray, q: np.ndarray) -> float:
+def jensen_shannon_from_shares(p: np.ndarray, q: np.ndarray) -> float:
+    """:func:`jensen_shannon_distance` from shares already made.
+
+    Parameters
+    ----------
+    p, q : numpy.ndarray
+        The reference's and the current sample's shares over the same bins or values
+        (:func:`~.binning.sample_shares`); they are normalised to sum to 1.
+
+    Returns
+    -------
+    float
+        The distance, natural logarithm, between 0 and ``sqrt(ln 2)``.
+
+    Examples
+    --------
+    >>> round(jensen_shannon_from_shares(np.array([1.0, 0.0]), np.array([0.0, 1.0])), 4)
+    0.8326
+    """
     p, q = p / p.sum(), q / q.sum()
     mixture = (p + q) / 2
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -158,7 +237,25 @@ def _jensen_shannon_from_shares(p: np.ndarray, q: np.ndarray) -> float:
     return float(np.sqrt(max((kl_p + kl_q) / 2, 0.0)))
 
 
-def _psi_from_shares(reference: np.ndarray, current: np.ndarray) -> float:
+def psi_from_shares(reference: np.ndarray, current: np.ndarray) -> float:
+    """:func:`psi` from shares already made.
+
+    Parameters
+    ----------
+    reference, current : numpy.ndarray
+        Each sample's shares over the same bins or values, none 0 (fill empty bins first,
+        as :func:`~.binning.sample_shares` does with ``fill_zeros=True``).
+
+    Returns
+    -------
+    float
+        ``sum((r - c) * ln(r / c))``.
+
+    Examples
+    --------
+    >>> round(psi_from_shares(np.array([0.5, 0.5]), np.array([0.9, 0.1])), 3)
+    0.879
+    """
     return float(np.sum((reference - current) * np.log(reference / current)))
 
 
@@ -187,7 +284,9 @@ def ks_pvalue(reference: Any, current: Any) -> float:
     1.0
     """
     return float(
-        stats.ks_2samp(_finite(reference, "reference"), _finite(current, "current")).pvalue
+        stats.ks_2samp(
+            finite_values(reference, "reference"), finite_values(current, "current")
+        ).pvalue
     )
 
 
@@ -219,8 +318,10 @@ def chi_square_pvalue(reference: Any, current: Any) -> float:
     >>> round(chi_square_pvalue(["a", "b", "c"] * 10, ["a", "b", "c"] * 5), 3)
     1.0
     """
-    counts = _category_counts(_present(reference, "reference"), _present(current, "current"))
-    return _chi_square_from_counts(counts)
+    counts = category_counts(
+        present_values(reference, "reference"), present_values(current, "current")
+    )
+    return chi_square_pvalue_from_counts(counts)
 
 
 def z_test_pvalue(reference: Any, current: Any) -> float:
@@ -247,8 +348,10 @@ def z_test_pvalue(reference: Any, current: Any) -> float:
     >>> z_test_pvalue([0, 1] * 50, [0, 1] * 50)
     1.0
     """
-    counts = _category_counts(_present(reference, "reference"), _present(current, "current"))
-    return _z_test_from_counts(counts)
+    counts = category_counts(
+        present_values(reference, "reference"), present_values(current, "current")
+    )
+    return z_test_pvalue_from_counts(counts)
 
 
 def wasserstein_normed(reference: Any, current: Any) -> float:
@@ -278,8 +381,8 @@ def wasserstein_normed(reference: Any, current: Any) -> float:
     >>> wasserstein_normed([0.0, 1.0, 2.0], [1.0, 2.0, 3.0]) > 1
     True
     """
-    return _wasserstein_normed_sorted(
-        np.sort(_finite(reference, "reference")), np.sort(_finite(current, "current"))
+    return wasserstein_normed_sorted(
+        np.sort(finite_values(reference, "reference")), np.sort(finite_values(current, "current"))
     )
 
 
@@ -313,7 +416,7 @@ def jensen_shannon_distance(reference: Any, current: Any, *, kind: str | None = 
     >>> jensen_shannon_distance(["a", "b"], ["a", "b"])
     0.0
     """
-    return _jensen_shannon_from_shares(*_sample_shares(reference, current, kind, fill_zeros=False))
+    return jensen_shannon_from_shares(*sample_shares(reference, current, kind, fill_zeros=False))
 
 
 def psi(reference: Any, current: Any, *, kind: str | None = None) -> float:
@@ -345,4 +448,4 @@ def psi(reference: Any, current: Any, *, kind: str | None = None) -> float:
     >>> round(psi(["a"] * 50 + ["b"] * 50, ["a"] * 90 + ["b"] * 10), 3)
     0.879
     """
-    return _psi_from_shares(*_sample_shares(reference, current, kind, fill_zeros=True))
+    return psi_from_shares(*sample_shares(reference, current, kind, fill_zeros=True))
