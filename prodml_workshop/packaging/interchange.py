@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .formats.onnx_sklearn import MISSING_STRING, _is_text, _with_string_imputers_on_sentinel
+from .formats.onnx_sklearn import MISSING_STRING, is_text_dtype, with_string_imputers_on_sentinel
 from .load import load_model
 
 __all__ = ["OtherProcessScore", "onnx_feeds", "onnx_precision", "score_onnx_elsewhere"]
@@ -197,14 +197,14 @@ def _typed_inputs(
         return model, [("X", float_type([None, X.shape[1]]))], [X]
     types, feeds = [], []
     for name, column in X.items():
-        if _is_text(column.dtype):
+        if is_text_dtype(column.dtype):
             types.append((str(name), StringTensorType([None, 1])))
             values = column.astype(object).where(column.notna(), MISSING_STRING).astype(str)
         else:
             types.append((str(name), float_type([None, 1])))
             values = column.astype(dtype)
         feeds.append(values.to_numpy().reshape(-1, 1))
-    return _with_string_imputers_on_sentinel(model), types, feeds
+    return with_string_imputers_on_sentinel(model), types, feeds
 
 
 def onnx_precision(model: Any, X: Any) -> pd.DataFrame:

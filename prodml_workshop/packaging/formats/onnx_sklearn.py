@@ -41,7 +41,13 @@ from .base import ModelFormat
 from .onnx_torch import OnnxModulePredictor, export_module
 from .skl2onnx_fixes import missing_flags_as_integers
 
-__all__ = ["MISSING_STRING", "ONNX", "OnnxPredictor"]
+__all__ = [
+    "MISSING_STRING",
+    "ONNX",
+    "OnnxPredictor",
+    "is_text_dtype",
+    "with_string_imputers_on_sentinel",
+]
 
 #: What a missing text value is turned into, in the converted imputers and at predict time.
 MISSING_STRING = ""
@@ -66,7 +72,30 @@ def _is_missing_marker(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
-def _with_string_imputers_on_sentinel(model: Any) -> Any:
+def with_string_imputers_on_sentinel(model: Any) -> Any:
+    """Return a copy of a model whose text imputers take :data:`MISSING_STRING` as missing.
+
+    What the graph is converted from (see the module's "Missing text values"): skl2onnx
+    converts a ``SimpleImputer`` on text only when its ``missing_values`` is a string.
+
+    Parameters
+    ----------
+    model : fitted scikit-learn estimator or pipeline
+        The model; it is not changed.
+
+    Returns
+    -------
+    object
+        A deep copy in which every fitted ``SimpleImputer`` with text statistics and a missing
+        marker of NaN or None has ``missing_values=MISSING_STRING``.
+
+    Examples
+    --------
+    >>> from sklearn.impute import SimpleImputer
+    >>> imputer = SimpleImputer(strategy="most_frequent").fit([["a"], ["a"], [None]])
+    >>> with_string_imputers_on_sentinel(imputer).missing_values, imputer.missing_values
+    ('', nan)
+    """
     from sklearn.impute import SimpleImputer
 
     model = copy.deepcopy(model)
@@ -84,11 +113,28 @@ def _needs_columns(model: Any, sample_input: pd.DataFrame) -> bool:
     """Whether the graph needs one input per column: text columns, or a ColumnTransformer."""
     from sklearn.compose import ColumnTransformer
 
-    has_text = any(_is_text(column.dtype) for _, column in sample_input.items())
+    has_text = any(is_text_dtype(column.dtype) for _, column in sample_input.items())
     return has_text or any(isinstance(step, ColumnTransformer) for step in _sub_estimators(model))
 
 
-def _is_text(dtype: Any) -> bool:
+def is_text_dtype(dtype: Any) -> bool:
+    """Say whether a column of this dtype becomes a string input of the graph.
+
+    Parameters
+    ----------
+    dtype : numpy or pandas dtype
+        A column's dtype.
+
+    Returns
+    -------
+    bool
+        True for strings, objects holding strings and categories; False for numbers and bools.
+
+    Examples
+    --------
+    >>> is_text_dtype(pd.Series(["a"]).dtype), is_text_dtype(pd.Series([1.0]).dtype)
+    (True, False)
+    """
     return pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype)
 
 
@@ -106,7 +152,9 @@ def _initial_types(model: Any, sample_input: Any) -> list[tuple[str, Any]]:
     return [
         (
             str(name),
-            StringTensorType([None, 1]) if _is_text(column.dtype) else FloatTensorType([None, 1]),
+            StringTensorType([None, 1])
+            if is_text_dtype(column.dtype)
+            else FloatTensorType([None, 1]),
         )
         for name, column in sample_input.items()
     ]
@@ -127,7 +175,7 @@ def _save(model: Any, file: Path, info: ModelInfo, sample_input: Any) -> None:
     from skl2onnx import convert_sklearn
 
     initial_types = _initial_types(model, sample_input)
-    graph_model = _with_string_imputers_on_sentinel(model)
+    graph_model = with_string_imputers_on_sentinel(model)
     options = {id(graph_model): {"zipmap": False}} if info.task == "classification" else None
     try:
         with missing_flags_as_integers():  # HistGradientBoosting, see skl2onnx_fixes
