@@ -322,13 +322,15 @@ def _stop_idle_kernels(
         available = available_memory()
         print(
             f"Stopped the kernel of {kernel.path} (idle for {idle}, {private / _MB:.0f} MB) to "
-            "free memory for this notebook. Its outputs stay; run it again if you go back to it."
+            "free memory for this notebook. Its outputs stay; to go back to it, run it again "
+            "(JupyterLab asks for a kernel: Python 3)."
         )
     if available >= need:
         print(f"Now {available / _MB:,.0f} MB available.")
     else:
         print(
-            f"Still only {available / _MB:,.0f} MB available, and no other notebook's kernel is "
-            "idle: shut down the kernels you no longer need (Running panel, on the left), or "
-            "this notebook's kernel may be stopped for lack of memory."
+            f"Still only {available / _MB:,.0f} MB available, and no other notebook's kernel has "
+            f"been idle for {min_idle_seconds:g} s: shut down the kernels you no longer need "
+            "(Running panel, on the left), or this notebook's kernel may be stopped for lack of "
+            "memory."
         )
