@@ -30,7 +30,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from .load_testing import _stop_group
+from prodml_workshop.serving.watchdog import stop_group
 
 __all__ = ["FolderServer", "dask_cluster", "serve_folder"]
 
@@ -136,7 +136,7 @@ def dask_cluster(
                 yield client
         finally:
             for process in reversed(processes):  # workers first, then the scheduler
-                _stop_group(process)
+                stop_group(process)
 
 
 @dataclass

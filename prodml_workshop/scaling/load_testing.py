@@ -22,7 +22,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from prodml_workshop.serving.watchdog import stop_group
 
 __all__ = ["LoadTestError", "load_test", "plot_load_test"]
 
@@ -62,21 +63,6 @@ def _command(url: str) -> list[str]:
 def _tail(path: Path) -> str:
     text = path.read_text(errors="replace")
     return text if len(text) <= _LOG_TAIL_CHARS else "...\n" + text[-_LOG_TAIL_CHARS:]
-
-
-def _stop_group(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    for signum, wait_s in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(process.pid, signum)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait_s)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def _wait(process: subprocess.Popen, duration: int, label: str, progress: bool) -> None:
@@ -317,7 +303,7 @@ def load_test(
                     f"its log:\n{_tail(work / 'locust.log')}"
                 ) from None
             finally:
-                _stop_group(process)
+                stop_group(process)
         results_file = work / "results.json"
         if process.returncode != 0 or not results_file.is_file():
             raise LoadTestError(

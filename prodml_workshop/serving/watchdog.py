@@ -37,7 +37,7 @@ import time
 
 import psutil
 
-__all__ = ["main"]
+__all__ = ["main", "stop_group"]
 
 _POLL_S = 0.2
 _PR_SET_CHILD_SUBREAPER = 36
@@ -76,6 +76,41 @@ def _stop_tree(server: subprocess.Popen, known: set[psutil.Process], grace: floa
     if server.poll() is None:
         server.kill()
         server.wait()
+
+
+def stop_group(process: subprocess.Popen, grace: float = 5.0) -> None:
+    """Stop a process started in a session of its own, and its process group, from the caller.
+
+    The caller's side of the watchdog: SIGTERM to the group (the watchdog then stops its
+    server's tree), and SIGKILL if it is still running after ``grace`` seconds. Safe to call
+    on a process that has already exited.
+
+    Parameters
+    ----------
+    process : subprocess.Popen
+        A process started with ``start_new_session=True`` (its pid is its group's id).
+    grace : float, default=5.0
+        Seconds to wait after each signal.
+
+    Examples
+    --------
+    >>> process = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    >>> stop_group(process)
+    >>> process.returncode == -signal.SIGTERM
+    True
+    """
+    if process.poll() is not None:
+        return
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, signum)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def main(argv: list[str]) -> int:
