@@ -1,4 +1,5 @@
-"""The import graph of the package: the one the README draws, and no session imports a later one.
+"""The import graph of the package: the one the README draws, no session imports a later one,
+and no private name crosses a module.
 
 Read from the source with ``ast`` (no import runs), imports inside functions included.
 """
@@ -31,6 +32,48 @@ def _imported(file: Path) -> set[str]:
             else:  # from . import x: each name may be a module
                 found |= {f"{base}.{alias.name}" for alias in node.names}
     return {name for name in found if name.split(".")[0] == "prodml_workshop"}
+
+
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def private_names_imported(file: Path) -> list[str]:
+    """The private names a file takes from another ``prodml_workshop`` module, with their lines.
+
+    ``from module import _name`` (relative or absolute) and ``module._name`` on a module or
+    package the file imported; a name of the file's own module is not counted.
+    """
+    here = file.relative_to(ROOT).parts[:-1]
+    tree = ast.parse(file.read_text(encoding="utf-8"))
+    modules = set()  # local names bound to a prodml_workshop module or package
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "prodml_workshop":
+                    modules.add(alias.asname or "prodml_workshop")
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                source = node.module or ""
+            else:
+                base = ".".join(here[: len(here) - (node.level - 1)])
+                source = f"{base}.{node.module}" if node.module else base
+            if source.split(".")[0] != "prodml_workshop":
+                continue
+            for alias in node.names:
+                if _is_private(alias.name):
+                    found.append(f"line {node.lineno}: from {source} import {alias.name}")
+                else:  # it may be a module: its private attributes count too
+                    modules.add(alias.asname or alias.name)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _is_private(node.attr):
+            base = node.value
+            while isinstance(base, ast.Attribute):
+                base = base.value
+            if isinstance(base, ast.Name) and base.id in modules:
+                found.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return found
 
 
 def _top(module: str) -> str | None:
@@ -95,3 +138,36 @@ def test_the_parser_sees_relative_and_function_level_imports(tmp_path, monkeypat
     }
     assert _imported(package / "serving" / "__init__.py") == {"prodml_workshop.serving.service"}
     assert import_graph() == {"serving": {"monitoring", "scaling"}}
+
+
+def test_no_private_name_is_imported_across_modules():
+    crossing = {
+        str(file.relative_to(ROOT)): found
+        for file in sorted(PACKAGE.rglob("*.py"))
+        if (found := private_names_imported(file))
+    }
+    assert not crossing, (
+        "a private name is used outside its module: make it public (no underscore, in "
+        f"__all__, documented) or move the helper to the module that uses it: {crossing}"
+    )
+
+
+def test_the_private_name_check_sees_each_way_of_taking_one(tmp_path, monkeypatch):
+    package = tmp_path / "prodml_workshop"
+    (package / "monitoring").mkdir(parents=True)
+    (package / "monitoring" / "data_drift.py").write_text(
+        "from .statistics import _psi, ks_pvalue\n"
+        "from prodml_workshop.monitoring import binning\n"
+        "import prodml_workshop.packaging as packaging\n"
+        "from . import statistics\n"
+        "\n"
+        "def f(frame):\n"
+        "    frame._private_of_pandas\n"  # not a module of ours
+        "    return binning._fill_zeros, packaging.load._read, statistics.__name__\n"
+    )
+    monkeypatch.setitem(globals(), "ROOT", tmp_path)
+    assert private_names_imported(package / "monitoring" / "data_drift.py") == [
+        "line 1: from prodml_workshop.monitoring.statistics import _psi",
+        "line 8: binning._fill_zeros",
+        "line 8: packaging.load._read",
+    ]
