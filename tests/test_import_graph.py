@@ -5,6 +5,7 @@ Read from the source with ``ast`` (no import runs), imports inside functions inc
 """
 
 import ast
+import json
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -44,8 +45,11 @@ def private_names_imported(file: Path) -> list[str]:
     ``from module import _name`` (relative or absolute) and ``module._name`` on a module or
     package the file imported; a name of the file's own module is not counted.
     """
-    here = file.relative_to(ROOT).parts[:-1]
-    tree = ast.parse(file.read_text(encoding="utf-8"))
+    return _private_names(file.read_text(encoding="utf-8"), file.relative_to(ROOT).parts[:-1])
+
+
+def _private_names(source: str, here: tuple[str, ...] = ()) -> list[str]:
+    tree = ast.parse(source)
     modules = set()  # local names bound to a prodml_workshop module or package
     found = []
     for node in ast.walk(tree):
@@ -171,3 +175,15 @@ def test_the_private_name_check_sees_each_way_of_taking_one(tmp_path, monkeypatc
         "line 8: binning._fill_zeros",
         "line 8: packaging.load._read",
     ]
+
+
+@pytest.mark.parametrize("folder", ["notebooks", "solutions"])
+def test_notebooks_use_public_names_only(folder):
+    for notebook in sorted((ROOT / folder).glob("*.ipynb")):
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        for index, cell in enumerate(cells):
+            if cell["cell_type"] != "code":
+                continue
+            lines = "".join(cell["source"]).splitlines()
+            code = "\n".join("" if line.lstrip()[:1] in "%!" else line for line in lines)
+            assert not _private_names(code), f"{notebook.name} cell {index}: {_private_names(code)}"
