@@ -16,7 +16,7 @@ shows, from a client, which version answered while it did.
 :func:`to_fahrenheit` is the controlled drift of ``notebooks/05_production.ipynb``: from a
 known day on, the weather feed sends its temperatures in degrees Fahrenheit.
 
-One module per step: :mod:`.drift` (the controlled drift), :mod:`.registry` (versions and
+One module per step: :mod:`.drift_injection` (the controlled drift), :mod:`.registry` (versions and
 their history), :mod:`.deployment` (one server at a time, rollback), :mod:`.traffic` (the
 replay), :mod:`.request_days` (the day each logged request belongs to),
 :mod:`.monitoring_job` (windows, reference, alert rules) and :mod:`.alerts`,
@@ -35,7 +35,7 @@ Examples
 
 from .alerts import ALERT_KINDS, Alert
 from .deployment import DeploymentError, current_server, deploy, rollback, undeploy
-from .drift import TEMPERATURES, to_fahrenheit
+from .drift_injection import TEMPERATURES, to_fahrenheit
 from .feedback import compare_versions, labelled_log, retrain
 from .monitoring_job import MonitoringJob, UnwatchedVersionError, seasonal_reference
 from .plot import plot_production

@@ -1,4 +1,4 @@
-"""The controlled drift of the capstone: from a known day on, temperatures in Fahrenheit."""
+"""Drift injected on purpose, the capstone's: from a known day on, temperatures in Fahrenheit."""
 
 from __future__ import annotations
 
