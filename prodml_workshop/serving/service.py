@@ -5,10 +5,10 @@ unset; a Bento's own model when run from a Bento) and logs every prediction to
 ``PRODML_LOG_DB`` (``prediction_log.sqlite`` in the working folder when unset).
 ``PRODML_BATCHING=0`` turns adaptive batching off, so that every request is its own model call
 (the scaling session compares both). When this module is imported, the package is copied into
-BentoML's model store and checked (see :mod:`.startup`), and the request types are built from
-its manifest, so the OpenAPI page (``/docs``) shows, and the server enforces, the features of
-the model being served. The service declares the stored model as a class attribute, so
-``bentoml build`` packs it into the Bento.
+BentoML's model store and checked (see :mod:`.service_startup`), and the request types are
+built from its manifest, so the OpenAPI page (``/docs``) shows, and the server enforces, the
+features of the model being served. The service declares the stored model as a class attribute,
+so ``bentoml build`` packs it into the Bento.
 
 Every record is checked against the package's reference profile, if it has one
 (``PRODML_QUALITY``); a second package can run as a shadow (``PRODML_SHADOW_DIR``) or answer a
@@ -32,7 +32,7 @@ from .prediction_log import PredictionLog, log_path_from_env, model_version
 from .predictor import BatchPredictor, Scorer
 from .responses import label_type, served
 from .rollout import VersionRouter
-from .startup import served_model, served_rollout
+from .service_startup import served_model, served_rollout
 from .validation import record_model, records_type
 
 __all__ = ["BATCHING", "MANIFEST", "MODEL_DIR", "ROLLOUT", "SECOND", "SERVED", "ModelService"]

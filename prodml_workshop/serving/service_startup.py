@@ -1,4 +1,4 @@
-"""Which model the service serves, and the check that it can serve it, at start-up.
+"""Server side: which model the service serves, and the check that it can, at start-up.
 
 ``bentoml serve`` imports the service module twice over: once in its main process, which
 then starts the worker processes, and once in each worker, which loads the model in the

@@ -15,7 +15,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from prodml_workshop.packaging import save_model
 from prodml_workshop.serving import ServerStartError, serve
-from prodml_workshop.serving.startup import NotServableError, check_servable
+from prodml_workshop.serving.service_startup import NotServableError, check_servable
 
 
 def _data():
