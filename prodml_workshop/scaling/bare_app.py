@@ -26,8 +26,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from prodml_workshop.serving.launcher import WatchedServer
 from prodml_workshop.serving.ports import free_port
+from prodml_workshop.serving.watched_server import WatchedServer
 
 __all__ = ["BareServer", "create_app", "serve_bare"]
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import pandas as pd
 
-from prodml_workshop.serving.launcher import WatchedServer
 from prodml_workshop.serving.ports import free_port
+from prodml_workshop.serving.watched_server import WatchedServer
 
 __all__ = ["BatchingServer", "records_per_call", "serve_batching_demo"]
 

@@ -25,8 +25,8 @@ Examples
 from .bento_contents import bento_summary, folder_tree
 from .default_model import default_model_dir
 from .error_messages import error_message
-from .launcher import ModelServer, ServerStartError, WatchedServer, serve, serve_bento
 from .prediction_log import PredictionLog, model_version, read_log
+from .server_launcher import ModelServer, ServerStartError, WatchedServer, serve, serve_bento
 from .validation import MAX_RECORDS, to_records
 
 __all__ = [

@@ -1,6 +1,6 @@
 """A server command run under a watchdog, with its log: it always stops.
 
-The base of every server the course starts from a notebook (see :mod:`.launcher`): the
+The base of every server the course starts from a notebook (see :mod:`.server_launcher`): the
 command runs in a new session under :mod:`.watchdog`, which stops its whole process tree when
 the server is stopped, when the interpreter exits, or when the kernel is killed or restarted.
 """

@@ -1,4 +1,4 @@
-"""Start the BentoML service from a notebook, and be sure it stops.
+"""Caller side: start the BentoML service from a notebook, and be sure it stops.
 
 :func:`serve` runs ``bentoml serve prodml_workshop.serving.service:ModelService`` in a
 subprocess, on a free port of 127.0.0.1, under a watchdog (see :mod:`.watchdog`) that stops
