@@ -120,6 +120,16 @@ def test_serving_imports_nothing_from_monitoring():
         assert not monitoring, f"{file.name} imports {sorted(monitoring)}"
 
 
+#: The toolkit a student takes home; the lecture props live apart, in ``props``.
+TOOLKIT = ["packaging", "serving", "scaling", "monitoring", "production"]
+
+
+@pytest.mark.parametrize("toolkit", TOOLKIT)
+def test_the_toolkit_imports_no_prop(toolkit):
+    for file in sorted((PACKAGE / toolkit).rglob("*.py")):
+        assert "props" not in {_top(m) for m in _imported(file)}, file
+
+
 @pytest.mark.parametrize("later", ["serving", "scaling", "monitoring", "production"])
 def test_packaging_imports_no_later_session(later):
     for file in sorted((PACKAGE / "packaging").rglob("*.py")):

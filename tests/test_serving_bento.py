@@ -19,13 +19,8 @@ from sklearn.tree import DecisionTreeClassifier
 
 from prodml_workshop.data import load_penguins
 from prodml_workshop.packaging import load_model, read_manifest, save_model
-from prodml_workshop.serving import (
-    WatchedServer,
-    bento_summary,
-    folder_tree,
-    serve_bento,
-    to_records,
-)
+from prodml_workshop.props.serving import bento_summary, folder_tree
+from prodml_workshop.serving import WatchedServer, serve_bento, to_records
 from prodml_workshop.serving.model_store import JAVA_PACKAGE, model_tag
 from prodml_workshop.serving.ports import free_port
 

@@ -10,8 +10,8 @@ SQLite log (``PRODML_LOG_DB``). A second package can run beside the served one, 
 canary (:mod:`.rollout`); every answer names its model version in ``X-Model-Version``.
 From a notebook, :func:`serve` starts and always stops the server (:func:`serve_bento`, a
 built Bento, which carries its model); :func:`read_log` reads the log for the monitoring
-session; :func:`error_message` reads an error answer in one line, :func:`folder_tree` and
-:func:`bento_summary` show what a built Bento holds.
+session; :func:`error_message` reads an error answer in one line. (The lecture's props, cold
+and warm timings and a built Bento's contents, are in :mod:`prodml_workshop.props.serving`.)
 
 Examples
 --------
@@ -22,7 +22,6 @@ Examples
 >>> read_log(server.log_db).tail(3)  # doctest: +SKIP
 """
 
-from .bento_contents import bento_summary, folder_tree
 from .default_model import default_model_dir
 from .error_messages import error_message
 from .prediction_log import PredictionLog, model_version, read_log
@@ -35,10 +34,8 @@ __all__ = [
     "PredictionLog",
     "ServerStartError",
     "WatchedServer",
-    "bento_summary",
     "default_model_dir",
     "error_message",
-    "folder_tree",
     "model_version",
     "read_log",
     "serve",

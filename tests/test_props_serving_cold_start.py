@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import requests
 
-from prodml_workshop.serving import timing
-from prodml_workshop.serving.timing import cold_start_cost, time_call, time_calls
+from prodml_workshop.props.serving import cold_start
+from prodml_workshop.props.serving.cold_start import cold_start_cost, time_call, time_calls
 
 
 class _Clock:
@@ -41,7 +41,7 @@ class _Clock:
 @pytest.fixture
 def clock(monkeypatch):
     clock = _Clock()
-    monkeypatch.setattr(timing, "time", clock)  # the module's clock, not the test's
+    monkeypatch.setattr(cold_start, "time", clock)  # the module's clock, not the test's
     return clock
 
 
