@@ -11,14 +11,14 @@ import torch
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.packaging import compare_formats, load_model, save_model
-from prodml_workshop.packaging.demo import (
+from prodml_workshop.penguin_model import NUMERIC
+from prodml_workshop.props.packaging.demo import (
     big_model,
     plot_formats,
     safetensors_header,
     time_loads,
     train_penguin_net,
 )
-from prodml_workshop.penguin_model import NUMERIC
 
 matplotlib.use("Agg")
 

@@ -12,8 +12,8 @@ import pytest
 import safetensors.torch
 import torch
 
-from prodml_workshop.packaging import load_memory as load_memory_module
-from prodml_workshop.packaging.load_memory import (
+from prodml_workshop.props.packaging import load_memory as load_memory_module
+from prodml_workshop.props.packaging.load_memory import (
     LOADERS,
     describe_memory_columns,
     joblib_vs_pickle,

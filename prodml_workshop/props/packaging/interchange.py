@@ -34,8 +34,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .formats.onnx_sklearn import MISSING_STRING, is_text_dtype, with_string_imputers_on_sentinel
-from .load import load_model
+from prodml_workshop.packaging import load_model
+from prodml_workshop.packaging.formats.onnx_sklearn import (
+    MISSING_STRING,
+    is_text_dtype,
+    with_string_imputers_on_sentinel,
+)
 
 __all__ = ["OtherProcessScore", "onnx_feeds", "onnx_precision", "score_onnx_elsewhere"]
 

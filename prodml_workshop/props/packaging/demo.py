@@ -1,4 +1,4 @@
-"""Helpers of the packaging lecture: a PyTorch net, large weights, a file header, load timings.
+"""Props of the packaging lecture: a PyTorch net, large weights, a file header, load timings.
 
 These are what ``notebooks/01_packaging.ipynb`` calls so that its cells stay about packaging:
 a briefly trained :class:`~prodml_workshop.models.PenguinNet`, a model whose weights are big
@@ -10,7 +10,7 @@ Examples
 --------
 >>> import pathlib, tempfile
 >>> import safetensors.torch
->>> from prodml_workshop.packaging.demo import big_model, safetensors_header
+>>> from prodml_workshop.props.packaging.demo import big_model, safetensors_header
 >>> file = pathlib.Path(tempfile.mkdtemp()) / "weights.safetensors"
 >>> safetensors.torch.save_file(big_model(n_layers=2, width=8).state_dict(), file)
 >>> safetensors_header(file)["0.weight"]

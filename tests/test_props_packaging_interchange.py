@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from prodml_workshop.packaging import load_model, save_model
-from prodml_workshop.packaging.interchange import (
+from prodml_workshop.props.packaging.interchange import (
     onnx_feeds,
     onnx_precision,
     score_onnx_elsewhere,
