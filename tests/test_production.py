@@ -21,14 +21,12 @@ from prodml_workshop.production import (
     current_server,
     deploy,
     labelled_log,
-    plot_production,
-    replay,
     retrain,
     seasonal_reference,
-    to_fahrenheit,
     undeploy,
 )
 from prodml_workshop.production.request_days import served_by_day
+from prodml_workshop.props.production import plot_production, replay, to_fahrenheit
 from prodml_workshop.serving import PredictionLog, model_version, read_log, to_records
 
 matplotlib.use("Agg")

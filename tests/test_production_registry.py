@@ -123,7 +123,8 @@ def test_registry_stores_every_version_and_records_promotions_and_rollbacks(vers
 
 _ROLLBACK = """
 import json, sys
-from prodml_workshop.production import Registry, deploy, measure_switchover, rollback, undeploy
+from prodml_workshop.production import Registry, deploy, rollback, undeploy
+from prodml_workshop.props.production import measure_switchover
 from prodml_workshop.serving import read_log
 v1, v2, log_db = sys.argv[1:4]
 registry = Registry("trees")

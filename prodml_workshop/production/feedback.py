@@ -26,7 +26,8 @@ def labelled_log(
     ----------
     log : pandas.DataFrame
         The prediction log (:func:`~prodml_workshop.serving.read_log`), as written during
-        :func:`~.traffic.replay` (the request id of each prediction is its day).
+        :func:`~prodml_workshop.props.production.replay` (the request id of each prediction
+        is its day).
     feedback : pandas.DataFrame
         The true labels: ``day_col`` and ``label_col``, one row per day. Days without
         feedback yet are left out.

@@ -2,9 +2,9 @@
 
 The log's own timestamps are the replay's wall clock (a year of traffic in seconds), whereas
 the monitoring job and the feedback need the day each input belongs to.
-:func:`~.traffic.replay` sends each day's request with ``X-Request-ID: 2014-07-01``
-(:data:`DAY_FORMAT`), the server writes it in the prediction log, and :func:`served_by_day`
-reads it back.
+:func:`~prodml_workshop.props.production.replay` sends each day's request with
+``X-Request-ID: 2014-07-01`` (:data:`DAY_FORMAT`), the server writes it in the prediction log,
+and :func:`served_by_day` reads it back.
 """
 
 from __future__ import annotations

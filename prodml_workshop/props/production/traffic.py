@@ -12,11 +12,9 @@ from typing import Any
 
 import pandas as pd
 
+from prodml_workshop.production import ALERT_KINDS, Alert, MonitoringJob
+from prodml_workshop.production.request_days import DAY_FORMAT
 from prodml_workshop.serving import ModelServer, to_records
-
-from .alerts import ALERT_KINDS, Alert
-from .monitoring_job import MonitoringJob
-from .request_days import DAY_FORMAT
 
 __all__ = ["ReplayResult", "replay"]
 
