@@ -70,3 +70,30 @@ def test_model_version_changes_when_the_package_changes():
     version = model_version(manifest)
     assert version.startswith("skops-") and version == model_version(dict(manifest))
     assert model_version({**manifest, "created_at": "2026-01-02T00:00:00+00:00"}) != version
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://course:s3cret@127.0.0.1:5432/shared",
+        "postgresql+psycopg://course:s3cret@db/logs",
+        "mysql://course:s3cret@localhost/logs",
+    ],
+)
+def test_a_database_url_is_refused_everywhere_not_taken_as_a_folder(url, tmp_path, monkeypatch):
+    from prodml_workshop.serving import serve
+    from prodml_workshop.serving.prediction_log import LogLocationError, log_path_from_env
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PRODML_LOG_DB", url)
+    attempts = [
+        lambda: PredictionLog(url),
+        lambda: read_log(url),
+        log_path_from_env,
+        lambda: serve(tmp_path / "no package", log_db=url),
+    ]
+    for attempt in attempts:
+        with pytest.raises(LogLocationError, match="is a database URL: give a file path") as error:
+            attempt()
+        assert "s3cret" not in str(error.value) and "course:***@" in str(error.value)
+    assert list(tmp_path.iterdir()) == []  # no 'postgresql:' folder, no SQLite file

@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -36,8 +37,10 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_LOG_NAME",
     "ROLES",
+    "LogLocationError",
     "LogRow",
     "PredictionLog",
+    "log_file",
     "log_path_from_env",
     "model_version",
     "read_log",
@@ -77,6 +80,56 @@ _COLUMNS = (
 _INSERT = f"INSERT INTO predictions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #: The roles a prediction has in the log.
 ROLES = ("served", "shadow")
+_URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<rest>.*)$")
+
+
+class LogLocationError(ValueError):
+    """The log's location is a database URL, which this log cannot write to."""
+
+
+def log_file(location: str | Path) -> Path:
+    """Return the SQLite file a log location names, refusing a database URL.
+
+    A URL such as ``postgresql://user@host/db`` is not a path: taken as one, it would make a
+    folder named ``postgresql:`` and write a SQLite file there while the database receives
+    nothing.
+
+    Parameters
+    ----------
+    location : str or pathlib.Path
+        ``PRODML_LOG_DB``, or the ``log_db`` given to :func:`~.server_launcher.serve` or
+        :func:`read_log`.
+
+    Returns
+    -------
+    pathlib.Path
+        The absolute path of the SQLite file.
+
+    Raises
+    ------
+    LogLocationError
+        If ``location`` is a URL (``scheme://...``); the message shows it without its password.
+
+    Examples
+    --------
+    >>> log_file("/tmp/logs/prediction_log.sqlite").name
+    'prediction_log.sqlite'
+    >>> log_file("postgresql://course:secret@db.example:5432/logs")
+    Traceback (most recent call last):
+    ...
+    prodml_workshop.serving.prediction_log.LogLocationError: The prediction log is a SQLite \
+file, and 'postgresql://course:***@db.example:5432/logs' is a database URL: give a file path \
+(e.g. prediction_log.sqlite), or set PRODML_LOG_DB to one.
+    """
+    match = _URL.match(str(location)) if isinstance(location, str) else None
+    if match:
+        shown = re.sub(r"^([^/@:]*):[^/@]*@", r"\1:***@", match["rest"])
+        raise LogLocationError(
+            f"The prediction log is a SQLite file, and '{match['scheme']}://{shown}' is a "
+            "database URL: give a file path (e.g. prediction_log.sqlite), or set "
+            "PRODML_LOG_DB to one."
+        )
+    return Path(location).expanduser().resolve()
 
 
 def log_path_from_env() -> Path:
@@ -92,7 +145,7 @@ def log_path_from_env() -> Path:
     >>> log_path_from_env().name  # doctest: +SKIP
     'prediction_log.sqlite'
     """
-    return Path(os.environ.get("PRODML_LOG_DB") or DEFAULT_LOG_NAME).resolve()
+    return log_file(os.environ.get("PRODML_LOG_DB") or DEFAULT_LOG_NAME)
 
 
 def model_version(manifest: dict[str, Any]) -> str:
@@ -136,7 +189,7 @@ class PredictionLog:
     """
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+        self.path = log_file(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._connection = sqlite3.connect(
@@ -263,7 +316,7 @@ def read_log(path: str | Path) -> pd.DataFrame:
     """
     import pandas as pd
 
-    path = Path(path)
+    path = log_file(path)
     if not path.is_file():
         raise FileNotFoundError(
             f"No prediction log at {path}. Serve some predictions first, or pass the path "

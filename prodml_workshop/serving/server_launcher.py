@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .ports import free_port
-from .prediction_log import DEFAULT_LOG_NAME
+from .prediction_log import DEFAULT_LOG_NAME, log_file
 from .rollout import rollout_env
 from .watched_server import ServerStartError, WatchedServer
 
@@ -189,7 +189,7 @@ def serve(
         model_dir = default_model_dir()
     server = ModelServer(
         model_dir=Path(model_dir).expanduser().resolve(),
-        log_db=Path(log_db or DEFAULT_LOG_NAME).expanduser().resolve(),
+        log_db=log_file(log_db or DEFAULT_LOG_NAME),
         host=host,
         port=port or free_port(host),
         workers=workers,
@@ -265,7 +265,7 @@ def serve_bento(
         model_dir=None,
         bento=bento,
         bentoml_home=Path(home).expanduser().resolve(),
-        log_db=Path(log_db or DEFAULT_LOG_NAME).expanduser().resolve(),
+        log_db=log_file(log_db or DEFAULT_LOG_NAME),
         host=host,
         port=port or free_port(host),
         workers=workers,
