@@ -30,11 +30,8 @@ import numpy as np
 import pandas as pd
 import psutil
 
-from prodml_workshop.monitoring import (
-    detect_data_drift,
-    evidently_drift_result,
-    run_evidently_drift,
-)
+from prodml_workshop.monitoring import detect_data_drift
+from prodml_workshop.props.monitoring import evidently_drift_result, run_evidently_drift
 
 _CATEGORIES = np.array(["red", "green", "blue", "grey"], dtype=object)
 

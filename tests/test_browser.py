@@ -23,7 +23,7 @@ import nbformat
 import pytest
 import requests
 
-from prodml_workshop.monitoring.explorer import SLIDERS_ELSEWHERE
+from prodml_workshop.props.monitoring.explorer import SLIDERS_ELSEWHERE
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -7,7 +7,8 @@ import pytest
 
 from prodml_workshop.data import load_seattle_weather
 from prodml_workshop.monitoring import DriftInputError, detect_data_drift
-from prodml_workshop.monitoring.timeline import drift_over_time, plot_drift_timeline
+from prodml_workshop.monitoring.timeline import drift_over_time
+from prodml_workshop.props.monitoring import plot_drift_timeline
 
 matplotlib.use("Agg")
 

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from prodml_workshop.monitoring.explorer import SLIDERS_ELSEWHERE, drift_explorer
+from prodml_workshop.props.monitoring.explorer import SLIDERS_ELSEWHERE, drift_explorer
 from prodml_workshop.slides import SLIDE_TYPES, add_slide_metadata, slide_types
 
 LECTURES = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))

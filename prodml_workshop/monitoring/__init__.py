@@ -12,8 +12,8 @@ model package, which stores them (:func:`save_reference`, :func:`read_profile`,
 too as the monitoring session uses them). *Prediction drift*: the
 outputs' distribution moves, no label needed (:func:`detect_prediction_drift` against
 :func:`reference_predictions`). :func:`logged_inputs` reads
-what production saw from the serving session's prediction log; :func:`run_evidently_drift`
-and :func:`evidently_drift_result` put Evidently's verdicts in the same table as ours.
+what production saw from the serving session's prediction log. The lecture's props (drift
+cases, plots, Evidently's verdicts beside ours) are in :mod:`prodml_workshop.props.monitoring`.
 
 Examples
 --------
@@ -36,7 +36,6 @@ from .column_choice import default_test, infer_column_type
 from .concept_drift import ChangeDetector, PageHinkley, detect_change, performance_by_window
 from .data_drift import DataDriftResult, detect_data_drift
 from .errors import DriftInputError
-from .evidently_report import evidently_drift_result, run_evidently_drift
 from .prediction_drift import detect_prediction_drift, reference_predictions
 from .served_inputs import logged_inputs
 from .statistics import (
@@ -64,7 +63,6 @@ __all__ = [
     "detect_change",
     "detect_data_drift",
     "detect_prediction_drift",
-    "evidently_drift_result",
     "feature_profile",
     "infer_column_type",
     "jensen_shannon_distance",
@@ -76,7 +74,6 @@ __all__ = [
     "quality_reasons",
     "read_profile",
     "reference_predictions",
-    "run_evidently_drift",
     "save_reference",
     "technical_drift",
     "wasserstein_normed",

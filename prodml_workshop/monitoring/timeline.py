@@ -4,7 +4,8 @@ A single drift check answers "has this batch moved?". Monitoring asks it again a
 :func:`drift_over_time` cuts time-stamped data into windows (months, weeks...) and runs
 :func:`~prodml_workshop.monitoring.detect_data_drift` on each, against one fixed reference or
 against a reference chosen per window (the same month of the training year, for seasonal
-data). :func:`plot_drift_timeline` draws the share of drifted columns per window.
+data). The lecture's plot of it is
+:func:`~prodml_workshop.props.monitoring.plot_drift_timeline`.
 
 Examples
 --------
@@ -20,7 +21,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -28,7 +29,7 @@ import pandas as pd
 from .data_drift import detect_data_drift
 from .errors import DriftInputError
 
-__all__ = ["drift_over_time", "plot_drift_timeline"]
+__all__ = ["drift_over_time"]
 
 Reference = pd.DataFrame | Callable[[pd.Timestamp], pd.DataFrame]
 
@@ -113,48 +114,3 @@ def drift_over_time(
             "smaller min_rows."
         )
     return pd.DataFrame(rows).set_index("window")
-
-
-def plot_drift_timeline(
-    timelines: pd.DataFrame | Mapping[str, pd.DataFrame],
-    *,
-    drift_share: float = 0.5,
-    ax: Any = None,
-    title: str = "Share of drifted columns per window",
-) -> Any:
-    """Plot ``share_drifted`` of one or several timelines, with the dataset-drift limit.
-
-    Parameters
-    ----------
-    timelines : pandas.DataFrame or mapping of str to pandas.DataFrame
-        What :func:`drift_over_time` returned; several, by label, to compare references.
-    drift_share : float, default=0.5
-        Where to draw the dataset-drift limit.
-    ax : matplotlib.axes.Axes, default=None
-        Axes to draw on; a new figure when None.
-    title : str
-        The plot's title.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes drawn on.
-
-    Examples
-    --------
-    >>> plot_drift_timeline({"vs 2012": timeline})  # doctest: +SKIP
-    """
-    import matplotlib.pyplot as plt
-
-    if isinstance(timelines, pd.DataFrame):
-        timelines = {"share of drifted columns": timelines}
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 3))
-    for label, timeline in timelines.items():
-        ax.plot(timeline.index, timeline["share_drifted"], marker="o", label=label)
-    ax.axhline(drift_share, color="grey", linestyle="--", label=f"dataset drift ({drift_share:g})")
-    ax.set_ylim(-0.05, 1.05)
-    ax.set_ylabel("share drifted")
-    ax.set_title(title)
-    ax.legend(loc="upper left", fontsize="small")
-    return ax

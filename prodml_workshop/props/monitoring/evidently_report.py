@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from .data_drift import TABLE_COLUMNS, DataDriftResult
+from prodml_workshop.monitoring.data_drift import TABLE_COLUMNS, DataDriftResult
 
 __all__ = ["evidently_drift_result", "run_evidently_drift"]
 

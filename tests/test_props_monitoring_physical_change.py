@@ -6,7 +6,7 @@ import pytest
 from sklearn.tree import DecisionTreeClassifier
 
 from prodml_workshop.monitoring import detect_data_drift
-from prodml_workshop.monitoring.physical_change import freezing_point, road_readings
+from prodml_workshop.props.monitoring.physical_change import freezing_point, road_readings
 
 
 def test_freezing_point_follows_the_ideal_law_and_refuses_negative_salt():

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from prodml_workshop.monitoring import default_test
-from prodml_workshop.monitoring.evidently_tests import PRESET_DEFAULTS, evidently_stat_tests
+from prodml_workshop.props.monitoring.evidently_tests import PRESET_DEFAULTS, evidently_stat_tests
 
 pytestmark = pytest.mark.slow  # imports Evidently
 

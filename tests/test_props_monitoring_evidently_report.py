@@ -7,11 +7,8 @@ import pandas as pd
 import pytest
 
 from prodml_workshop.data import load_seattle_weather
-from prodml_workshop.monitoring import (
-    detect_data_drift,
-    evidently_drift_result,
-    run_evidently_drift,
-)
+from prodml_workshop.monitoring import detect_data_drift
+from prodml_workshop.props.monitoring import evidently_drift_result, run_evidently_drift
 
 CATEGORIES = np.array(["red", "green", "blue", "grey"], dtype=object)
 

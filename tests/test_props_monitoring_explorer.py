@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from prodml_workshop.monitoring import STAT_TESTS, ks_pvalue, wasserstein_normed
-from prodml_workshop.monitoring.explorer import (
+from prodml_workshop.props.monitoring.explorer import (
     NUMERIC_STATISTICS,
     alarm_rates,
     compare_statistics,

@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .column_choice import default_test
-from .statistics import (
+from prodml_workshop.monitoring import (
     STAT_TESTS,
+    default_test,
     jensen_shannon_distance,
     ks_pvalue,
     psi,

@@ -1,8 +1,10 @@
-"""Pictures of the monitoring lecture: drift scores against thresholds, Page-Hinkley's climb.
+"""Pictures of the monitoring lecture: drift scores, drift over time, Page-Hinkley's climb.
 
 :func:`plot_drift_scores` draws the controlled-drift cases of
-:func:`~prodml_workshop.monitoring.explorer.explore_drift`: one panel per statistic, one bar
-per case, the threshold as a line, each bar coloured by its verdict. :func:`page_hinkley_trace`
+:func:`~prodml_workshop.props.monitoring.explorer.explore_drift`: one panel per statistic, one
+bar per case, the threshold as a line, each bar coloured by its verdict.
+:func:`plot_drift_timeline` draws the share of drifted columns per window of
+:func:`~prodml_workshop.monitoring.timeline.drift_over_time`. :func:`page_hinkley_trace`
 records what a :class:`~prodml_workshop.monitoring.PageHinkley` detector watches (how far the
 cumulative excess has climbed above its lowest point) and where it alarmed;
 :func:`plot_page_hinkley` draws it against the threshold.
@@ -25,9 +27,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .concept_drift import PageHinkley
+from prodml_workshop.monitoring import PageHinkley
 
-__all__ = ["VERDICT_COLOURS", "page_hinkley_trace", "plot_drift_scores", "plot_page_hinkley"]
+__all__ = [
+    "VERDICT_COLOURS",
+    "page_hinkley_trace",
+    "plot_drift_scores",
+    "plot_drift_timeline",
+    "plot_page_hinkley",
+]
 
 #: Bar colour per verdict: right answers in green and grey, wrong ones in red and orange.
 VERDICT_COLOURS = {
@@ -50,7 +58,7 @@ def plot_drift_scores(tables: Mapping[str, pd.DataFrame], *, axes: Any = None) -
     Parameters
     ----------
     tables : mapping of str to pandas.DataFrame
-        Case name to what :func:`~prodml_workshop.monitoring.explorer.explore_drift`
+        Case name to what :func:`~prodml_workshop.props.monitoring.explorer.explore_drift`
         returned (indexed by statistic, with ``title``, ``score``, ``threshold`` and
         ``verdict``).
     axes : sequence of matplotlib.axes.Axes, default=None
@@ -70,7 +78,7 @@ def plot_drift_scores(tables: Mapping[str, pd.DataFrame], *, axes: Any = None) -
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> from prodml_workshop.monitoring.explorer import explore_drift
+    >>> from prodml_workshop.props.monitoring.explorer import explore_drift
     >>> axes = plot_drift_scores({"no change": explore_drift(n=100), "+1 std":
     ...                           explore_drift(shift=1.0, n=100)})
     >>> [ax.get_title() for ax in axes][:2]
@@ -196,4 +204,50 @@ def plot_page_hinkley(
         ax.axvline(change, color="gray", linewidth=2, alpha=0.6, label="the change")
     ax.set(title=title, ylabel="cumulative excess above its minimum")
     ax.legend(loc="upper left", fontsize=8)
+    return ax
+
+
+def plot_drift_timeline(
+    timelines: pd.DataFrame | Mapping[str, pd.DataFrame],
+    *,
+    drift_share: float = 0.5,
+    ax: Any = None,
+    title: str = "Share of drifted columns per window",
+) -> Any:
+    """Plot ``share_drifted`` of one or several timelines, with the dataset-drift limit.
+
+    Parameters
+    ----------
+    timelines : pandas.DataFrame or mapping of str to pandas.DataFrame
+        What :func:`~prodml_workshop.monitoring.timeline.drift_over_time` returned; several,
+        by label, to compare references.
+    drift_share : float, default=0.5
+        Where to draw the dataset-drift limit.
+    ax : matplotlib.axes.Axes, default=None
+        Axes to draw on; a new figure when None.
+    title : str
+        The plot's title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> plot_drift_timeline({"vs 2012": timeline})  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+
+    if isinstance(timelines, pd.DataFrame):
+        timelines = {"share of drifted columns": timelines}
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 3))
+    for label, timeline in timelines.items():
+        ax.plot(timeline.index, timeline["share_drifted"], marker="o", label=label)
+    ax.axhline(drift_share, color="grey", linestyle="--", label=f"dataset drift ({drift_share:g})")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_ylabel("share drifted")
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize="small")
     return ax

@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 
 from prodml_workshop.monitoring import PageHinkley, detect_change
-from prodml_workshop.monitoring.drift_plots import (
+from prodml_workshop.props.monitoring.drift_plots import (
     VERDICT_COLOURS,
     page_hinkley_trace,
     plot_drift_scores,
     plot_page_hinkley,
 )
-from prodml_workshop.monitoring.explorer import explore_drift
+from prodml_workshop.props.monitoring.explorer import explore_drift
 
 matplotlib.use("Agg")
 

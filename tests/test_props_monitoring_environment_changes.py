@@ -11,11 +11,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeRegressor
 
 from prodml_workshop.monitoring import save_reference
-from prodml_workshop.monitoring.environment_changes import (
+from prodml_workshop.packaging import save_model
+from prodml_workshop.props.monitoring.environment_changes import (
     caught_warnings,
     technical_drift_without,
 )
-from prodml_workshop.packaging import save_model
 
 
 @pytest.fixture(scope="module")
