@@ -2,7 +2,7 @@
 
 Fits the course's penguin pipeline, saves it as a skops package and as an ONNX package, loads
 both with :func:`prodml_workshop.packaging.load_model` and prints
-:func:`prodml_workshop.scaling.latency_by_batch_size` for both, with the load average.
+:func:`prodml_workshop.props.scaling.latency_by_batch_size` for both, with the load average.
 
 Usage::
 
@@ -21,7 +21,7 @@ import pandas as pd
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.packaging import load_model, save_model
 from prodml_workshop.penguin_model import penguin_pipeline
-from prodml_workshop.scaling import latency_by_batch_size
+from prodml_workshop.props.scaling import latency_by_batch_size
 
 __all__ = ["measure"]
 
@@ -37,7 +37,7 @@ def measure(min_seconds: float = 0.5) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The table of :func:`~prodml_workshop.scaling.latency_by_batch_size`.
+        The table of :func:`~prodml_workshop.props.scaling.latency_by_batch_size`.
     """
     penguins = load_penguins()
     X = penguins[PENGUIN_FEATURES]

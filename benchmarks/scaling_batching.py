@@ -1,6 +1,6 @@
 """Adaptive batching in BentoML: the same model behind a batchable API and one without.
 
-Starts :func:`prodml_workshop.scaling.serve_batching_demo` on the default penguin model (the
+Starts :func:`prodml_workshop.props.scaling.serve_batching_demo` on the default penguin model (the
 scikit-learn pipeline, skops package; one BentoML worker), then load-tests ``/predict``
 (``batchable=True``) and ``/predict_unbatched`` (BentoML's default, ``batchable=False``) in
 turn, ``--repeats`` times, each in stages of ``--users`` concurrent clients sending one record
@@ -24,12 +24,8 @@ import os
 
 import pandas as pd
 
-from prodml_workshop.scaling import (
-    load_test,
-    penguin_payload,
-    records_per_call,
-    serve_batching_demo,
-)
+from prodml_workshop.props.scaling import records_per_call, serve_batching_demo
+from prodml_workshop.scaling import load_test, penguin_payload
 from prodml_workshop.serving import default_model_dir
 
 __all__ = ["measure"]
@@ -55,7 +51,7 @@ def measure(
     -------
     pandas.DataFrame
         The rows of :func:`~prodml_workshop.scaling.load_test` with ``api``, ``repeat``,
-        ``load_1min`` and the columns of :func:`~prodml_workshop.scaling.records_per_call`.
+        ``load_1min`` and the columns of :func:`~prodml_workshop.props.scaling.records_per_call`.
     """
     runs = []
     with serve_batching_demo(default_model_dir()) as server:

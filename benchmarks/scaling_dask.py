@@ -1,16 +1,16 @@
 """Batch scoring of 1 million penguin-like rows: a plain loop, Dask with 1 worker, with 2.
 
-Writes the dataset with :func:`prodml_workshop.scaling.make_scoring_dataset` (10 Parquet
+Writes the dataset with :func:`prodml_workshop.props.scaling.make_scoring_dataset` (10 Parquet
 files of 100,000 rows) in a temporary folder, then runs
-:func:`prodml_workshop.scaling.compare_scoring` with the default penguin model ``--repeats``
+:func:`prodml_workshop.props.scaling.compare_scoring` with the default penguin model ``--repeats``
 times and prints every run (with the load average before it), the median and best time per
 runner and the 2-worker speedup over 1 worker (target: at least 1.6x on a 2-core machine).
 Cluster start-up and model loading are not in the timings.
 
 ``--cluster local`` starts a ``LocalCluster`` per run, the workers reading the files by path;
 ``--cluster cli`` starts ``dask scheduler`` and two ``dask worker`` processes once
-(:func:`prodml_workshop.scaling.dask_cluster`) and serves the files over HTTP on loopback
-(:func:`prodml_workshop.scaling.serve_folder`), as notebook 03 does.
+(:func:`prodml_workshop.props.scaling.dask_cluster`) and serves the files over HTTP on loopback
+(:func:`prodml_workshop.props.scaling.serve_folder`), as notebook 03 does.
 
 Usage::
 
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from prodml_workshop.scaling import (
+from prodml_workshop.props.scaling import (
     compare_scoring,
     dask_cluster,
     make_scoring_dataset,
@@ -50,7 +50,7 @@ def measure(
     n_partitions : int, default=10
         Parquet files.
     repeats : int, default=3
-        Runs of :func:`~prodml_workshop.scaling.compare_scoring`.
+        Runs of :func:`~prodml_workshop.props.scaling.compare_scoring`.
     cluster : {"local", "cli"}, default="local"
         A ``LocalCluster`` per run, or one cluster of ``dask`` commands reading by URL.
 

@@ -1,6 +1,6 @@
 """Throughput of the model service: adaptive batching on/off, 1 or 2 workers, and the bare app.
 
-Runs :func:`prodml_workshop.scaling.compare_servers` on the default penguin model (the
+Runs :func:`prodml_workshop.props.scaling.compare_servers` on the default penguin model (the
 scikit-learn pipeline, skops package), each configuration under the same Locust load
 (``--users`` concurrent clients sending one record per request, for ``--duration`` seconds),
 ``--repeats`` times (interleaved, with the load average before each run), and prints every
@@ -22,7 +22,7 @@ import os
 
 import pandas as pd
 
-from prodml_workshop.scaling import compare_servers
+from prodml_workshop.props.scaling import compare_servers
 
 __all__ = ["measure"]
 
@@ -36,7 +36,7 @@ _CONFIGS = [  # (workers, batching, bare app?)
 def measure(users: int = 32, duration: int = 8, repeats: int = 1) -> pd.DataFrame:
     """Run every configuration ``repeats`` times, interleaved; return every run.
 
-    Each configuration is one :func:`~prodml_workshop.scaling.compare_servers` call, so that
+    Each configuration is one :func:`~prodml_workshop.props.scaling.compare_servers` call, so that
     the 1-minute load average of the machine is recorded before each run.
 
     Parameters
@@ -51,7 +51,7 @@ def measure(users: int = 32, duration: int = 8, repeats: int = 1) -> pd.DataFram
     Returns
     -------
     pandas.DataFrame
-        The rows of :func:`~prodml_workshop.scaling.compare_servers`, with ``repeat`` and
+        The rows of :func:`~prodml_workshop.props.scaling.compare_servers`, with ``repeat`` and
         ``load_1min``.
     """
     runs = []

@@ -236,11 +236,11 @@ def test_q3_refuses_the_course_model_and_a_dataframe():
 
 def test_q3_blank_is_not_attempted(monkeypatch):
     import prodml_workshop.packaging
-    import prodml_workshop.scaling
+    import prodml_workshop.props.scaling
 
     made, paths = [], []
     # What the check imports when it runs, to write its partitions and save its model.
-    for module, name in ((prodml_workshop.scaling, "make_scoring_dataset"),
+    for module, name in ((prodml_workshop.props.scaling, "make_scoring_dataset"),
                          (prodml_workshop.packaging, "save_model")):  # fmt: skip
         monkeypatch.setattr(module, name, _spy(getattr(module, name), name, made))
 

@@ -64,6 +64,7 @@ def test_importing_the_packages_imports_no_heavy_runtime():
         import prodml_workshop.exercises.production, prodml_workshop.exercises.warmup
         import prodml_workshop.props, prodml_workshop.props.packaging, prodml_workshop.props.serving
         import prodml_workshop.props.monitoring, prodml_workshop.props.production
+        import prodml_workshop.props.scaling
         """
     )
     assert found["heavy"] == []

@@ -19,14 +19,13 @@ from sklearn.ensemble import RandomForestRegressor
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.packaging import load_model, save_model
-from prodml_workshop.scaling import (
+from prodml_workshop.props.scaling import (
     compare_scoring,
     dask_cluster,
     make_scoring_dataset,
-    score_in_process,
-    score_parquet,
     serve_folder,
 )
+from prodml_workshop.scaling import score_in_process, score_parquet
 
 #: Runs a command with an empty tmpfs over the folder named by its first argument, in a mount
 #: namespace of its own: ``[*_HIDE, folder, command...]``.

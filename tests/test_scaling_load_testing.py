@@ -13,7 +13,8 @@ import pandas as pd
 import psutil
 import pytest
 
-from prodml_workshop.scaling import load_test, penguin_payload, plot_load_test, serve_bare
+from prodml_workshop.props.scaling import serve_bare
+from prodml_workshop.scaling import load_test, penguin_payload, plot_load_test
 from prodml_workshop.serving.ports import free_port
 
 matplotlib.use("Agg")

@@ -55,7 +55,7 @@ _ROUNDS = 3
 def made_up_curve(
     rng: np.random.Generator | None = None, *, worse_at_end: bool | None = None
 ) -> pd.DataFrame:
-    """Return a batch-size curve as :func:`~prodml_workshop.scaling.latency_by_batch_size` gives.
+    """Return a batch-size curve as :func:`~prodml_workshop.props.scaling.latency_by_batch_size` gives.
 
     A fixed cost per call plus a cost per row, with noise; sometimes the cost per row climbs
     again at the largest batches (caches overflow), and the rows come in a random order.
@@ -258,7 +258,7 @@ class ScorePartition(Question):
     def _check(self, score_partition: Any) -> None:
         from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
         from prodml_workshop.packaging import load_model, save_model
-        from prodml_workshop.scaling import make_scoring_dataset
+        from prodml_workshop.props.scaling import make_scoring_dataset
 
         name = "score_partition"
         if not callable(score_partition):

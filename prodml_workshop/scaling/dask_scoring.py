@@ -12,7 +12,7 @@ for a cluster on this machine, or a URL any worker can read (``http://``, ``s3:/
 
 So the same call works on a ``LocalCluster`` (:func:`local_cluster`), on processes started
 with the ``dask scheduler`` / ``dask worker`` commands
-(:func:`~prodml_workshop.scaling.dask_cluster`), or on a cluster of machines (given its
+(:func:`~prodml_workshop.props.scaling.dask_cluster`), or on a cluster of machines (given its
 scheduler's address, e.g. one started by the Dask Kubernetes operator or Dask Gateway), as
 long as every worker has this package and the model's libraries installed (the same image).
 The workers run one thread each, so that the Python parts of a pipeline (input checks, each

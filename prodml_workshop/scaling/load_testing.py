@@ -37,7 +37,7 @@ import pandas as pd
 
 from prodml_workshop.serving.watchdog import stop_group
 
-__all__ = ["LoadTestError", "load_test", "plot_load_test"]
+__all__ = ["LoadTestError", "load_test", "penguin_payload", "plot_load_test"]
 
 _LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 _STOP_TIMEOUT_S = 10
@@ -183,6 +183,31 @@ def _stages(users: int | Sequence[int]) -> list[int]:
     if any(a == b for a, b in itertools.pairwise(stages)):
         raise ValueError(f"Two stages in a row have the same users, {users!r}: merge them.")
     return [int(u) for u in stages]
+
+
+def penguin_payload(n_records: int = 1) -> dict[str, Any]:
+    """Return a ``/predict`` body of complete penguin records.
+
+    Parameters
+    ----------
+    n_records : int, default=1
+        How many records (the first complete penguins).
+
+    Returns
+    -------
+    dict
+        ``{"records": [{feature: value, ...}, ...]}``.
+
+    Examples
+    --------
+    >>> penguin_payload()["records"][0]["island"]
+    'Torgersen'
+    """
+    from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
+    from prodml_workshop.serving import to_records
+
+    penguins = load_penguins()[PENGUIN_FEATURES].dropna()
+    return {"records": to_records(penguins.head(n_records))}
 
 
 def load_test(

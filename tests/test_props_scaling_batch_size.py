@@ -4,7 +4,7 @@ import matplotlib
 import pytest
 
 from prodml_workshop.packaging import load_model
-from prodml_workshop.scaling import latency_by_batch_size, plot_batch_sizes
+from prodml_workshop.props.scaling import latency_by_batch_size, plot_batch_sizes
 
 matplotlib.use("Agg")
 

@@ -1,6 +1,6 @@
 """One model behind two BentoML APIs that differ only in ``batchable``: the batching experiment.
 
-``bentoml serve prodml_workshop.scaling.batching_service:BatchingDemo`` serves the model
+``bentoml serve prodml_workshop.props.scaling.batching_service:BatchingDemo`` serves the model
 package named by ``PRODML_MODEL_DIR`` (the default penguin model when unset) at
 
 * ``POST /predict``: ``@bentoml.api(batchable=True, ...)``. BentoML's dispatcher holds the
@@ -14,7 +14,7 @@ package named by ``PRODML_MODEL_DIR`` (the default penguin model when unset) at
 
 Both take the body ``{"records": [{feature: value, ...}, ...]}`` and answer the list of
 predictions. There is nothing else: no validation beyond JSON, no prediction log. Start it
-from a notebook with :func:`~prodml_workshop.scaling.serve_batching_demo`.
+from a notebook with :func:`~prodml_workshop.props.scaling.serve_batching_demo`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ batching, no metrics or tracing. What is left (HTTP parsing, JSON in and out, a 
 model call per request) is what any Python HTTP service pays, so the difference between this
 app and the BentoML service under the same load is the price of the framework's features.
 
-Run it with ``uvicorn --factory prodml_workshop.scaling.bare_app:create_app`` (it serves
+Run it with ``uvicorn --factory prodml_workshop.props.scaling.bare_app:create_app`` (it serves
 ``PRODML_MODEL_DIR``, else the default penguin model), or from a notebook with
 :func:`serve_bare`, which starts it like :func:`~prodml_workshop.serving.serve` does the
 service: on a free port, under the serving session's watchdog, stopped when the ``with`` block

@@ -8,7 +8,7 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from prodml_workshop.scaling import (
+from prodml_workshop.props.scaling import (
     BARE_APP,
     SERVICE,
     add_run,

@@ -5,7 +5,7 @@ import pytest
 import requests
 
 from prodml_workshop.packaging import load_model
-from prodml_workshop.scaling import serve_bare
+from prodml_workshop.props.scaling import serve_bare
 from prodml_workshop.serving import to_records
 
 pytestmark = pytest.mark.server

@@ -39,15 +39,15 @@ from typing import Any
 
 import pandas as pd
 
+from prodml_workshop.scaling import load_test, penguin_payload
+
 from .bare_app import serve_bare
-from .load_testing import load_test
 
 __all__ = [
     "BARE_APP",
     "SERVICE",
     "add_run",
     "compare_servers",
-    "penguin_payload",
     "plot_servers",
     "requests_per_second",
 ]
@@ -55,31 +55,6 @@ __all__ = [
 #: The ``server`` of the model service's rows, and of the bare app's.
 SERVICE, BARE_APP = "BentoML service", "bare Starlette"
 _CONFIGURATION = ["server", "workers", "batching"]
-
-
-def penguin_payload(n_records: int = 1) -> dict[str, Any]:
-    """Return a ``/predict`` body of complete penguin records.
-
-    Parameters
-    ----------
-    n_records : int, default=1
-        How many records (the first complete penguins).
-
-    Returns
-    -------
-    dict
-        ``{"records": [{feature: value, ...}, ...]}``.
-
-    Examples
-    --------
-    >>> penguin_payload()["records"][0]["island"]
-    'Torgersen'
-    """
-    from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
-    from prodml_workshop.serving import to_records
-
-    penguins = load_penguins()[PENGUIN_FEATURES].dropna()
-    return {"records": to_records(penguins.head(n_records))}
 
 
 def compare_servers(

@@ -1,7 +1,7 @@
 """Start the batching experiment's BentoML service, and read what its model calls held.
 
 :func:`serve_batching_demo` runs ``bentoml serve
-prodml_workshop.scaling.batching_service:BatchingDemo`` (see :mod:`.batching_service`: one
+prodml_workshop.props.scaling.batching_service:BatchingDemo`` (see :mod:`.batching_service`: one
 model behind ``/predict``, declared ``batchable=True``, and ``/predict_unbatched``, left at
 BentoML's default ``batchable=False``) on a free port, under the serving session's watchdog,
 stopped when the ``with`` block ends. :func:`records_per_call` sets the model calls the
@@ -27,7 +27,7 @@ from prodml_workshop.serving.watched_server import WatchedServer
 
 __all__ = ["BatchingServer", "records_per_call", "serve_batching_demo"]
 
-_SERVICE = "prodml_workshop.scaling.batching_service:BatchingDemo"
+_SERVICE = "prodml_workshop.props.scaling.batching_service:BatchingDemo"
 
 
 class BatchingServer(WatchedServer):

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .dask_scoring import ScoringResult, score_in_process, score_parquet
+from prodml_workshop.scaling import ScoringResult, score_in_process, score_parquet
 
 __all__ = ["compare_scoring", "scoring_table"]
 

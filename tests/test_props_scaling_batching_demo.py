@@ -14,7 +14,8 @@ import requests
 from sklearn.ensemble import RandomForestRegressor
 
 from prodml_workshop.packaging import load_model, save_model
-from prodml_workshop.scaling import load_test, records_per_call, serve_batching_demo
+from prodml_workshop.props.scaling import records_per_call, serve_batching_demo
+from prodml_workshop.scaling import load_test
 from prodml_workshop.serving import to_records
 
 pytestmark = pytest.mark.server

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prodml_workshop.scaling import ScoringResult, scoring_table
+from prodml_workshop.props.scaling import scoring_table
+from prodml_workshop.scaling import ScoringResult
 
 
 def _run(predictions, seconds, n_workers, model_loads):
