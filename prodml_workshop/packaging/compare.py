@@ -1,4 +1,8 @@
-"""Save one model in several formats and compare size, speed, fidelity and safety."""
+"""Save one model in several formats and compare size, speed, fidelity and safety.
+
+A lecture comparison kept beside the formats it drives (it uses packaging's internals); the
+answer to reuse on your own model is :func:`~prodml_workshop.packaging.format_support`.
+"""
 
 from __future__ import annotations
 
