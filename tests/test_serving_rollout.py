@@ -142,10 +142,10 @@ def test_a_failing_shadow_leaves_the_answers_alone_in_process(
     log.close()
 
 
-def test_a_second_model_needs_its_mode(course_package):
+def test_a_second_model_needs_its_mode(course_package, tmp_path):
     model = load_model(course_package)
     with pytest.raises(ValueError, match="mode='shadow' or 'canary'"):
-        BatchPredictor(model, PredictionLog(":memory:"), second=Scorer(model))
+        BatchPredictor(model, PredictionLog(tmp_path / "log.sqlite"), second=Scorer(model))
 
 
 @pytest.fixture(scope="module")
