@@ -53,7 +53,7 @@ def _save_skops(model, X, folder: Path) -> Path:
 
 def _replace_artifact(package: Path, model) -> None:
     """Write another model into the package and fix its checksum, as an attacker would."""
-    import skops.io  # here, not at collection: it imports all of scikit-learn and PyTorch
+    import skops.io  # here, not at collection: it imports all of scikit-learn
 
     artifact = package / "model.skops"
     skops.io.dump(model, artifact)

@@ -50,7 +50,7 @@ def test_technical_drift_without_a_program_the_model_does_not_need_is_clean(
     package = save_model(
         DecisionTreeRegressor(max_depth=3).fit(X, y),
         tmp_path / "tree",
-        format="onnx",  # the second process then imports no skops, no PyTorch
+        format="onnx",  # the second process then imports no skops
         sample_input=X.head(),
     )
     save_reference(package, X)

@@ -23,7 +23,7 @@ matplotlib.use("Agg")
 
 @pytest.mark.server
 def test_grid_measures_the_service_and_the_bare_app_under_the_same_load(course_packages, tmp_path):
-    # the ONNX package: both servers start faster than with skops (no torch import)
+    # the ONNX package: both servers start faster than with skops (no skops import)
     table = compare_servers(course_packages("onnx"), users=4, duration=2, workers=(1,),
                             batching=(False,), warmup=0.5, progress=False,
                             log_dir=tmp_path)  # fmt: skip

@@ -218,7 +218,7 @@ def test_a_second_model_with_other_features_stops_the_server(course_packages, tm
     X = pd.DataFrame({"bill length": [1.0, 2.0, 3.0]})
     other = save_model(DecisionTreeRegressor().fit(X, [1, 2, 3]), tmp_path / "other",
                        format="onnx", sample_input=X)  # fmt: skip
-    with pytest.raises(ServerStartError) as error:  # ONNX: no skops (and torch) to import
+    with pytest.raises(ServerStartError) as error:  # ONNX: no skops to import
         serve(course_packages("onnx"), shadow=other, log_db=tmp_path / "log.sqlite", timeout=120)
     [line] = [x for x in str(error.value).splitlines() if x.startswith("prodml-workshop:")]
     assert line.startswith(f"prodml-workshop: cannot serve {other} as the shadow of ")
@@ -236,7 +236,7 @@ def forest_and_canary(tmp_path_factory):
     folder = tmp_path_factory.mktemp("canary")
     forest = RandomForestRegressor(n_estimators=10, random_state=0).fit(X, y)
     # A tree fitted on a constant target predicts it everywhere; unlike DummyRegressor, it
-    # converts to ONNX, whose server starts in half the time of skops' (no torch to import).
+    # converts to ONNX, whose server starts in half the time of skops' (no skops to import).
     constant = DecisionTreeRegressor().fit(X, np.full(len(X), CANARY_VALUE))
     v1 = save_model(forest, folder / "wind forest", format="onnx", sample_input=X.head())
     v2 = save_model(constant, folder / "wind constant", format="onnx", sample_input=X.head())

@@ -143,7 +143,7 @@ def _manifest() -> dict[str, Any]:
     features = ["precipitation", "temp_max", "temp_min", "wind"]
     model = LogisticRegression(max_iter=1000).fit(weather[features], weather["weather"])
     with tempfile.TemporaryDirectory(prefix="prodml-monitoring-ex-") as tmp:
-        # Any format records the same versions; ONNX saves without importing skops (and PyTorch).
+        # Any format records the same versions; ONNX saves without importing skops.
         package = save_model(
             model, Path(tmp) / "weather", format="onnx", sample_input=weather[features].head()
         )

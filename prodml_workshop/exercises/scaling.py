@@ -277,7 +277,7 @@ class ScorePartition(Question):
             folder = make_scoring_dataset(
                 Path(tmp) / "parts", n_rows, n_partitions=3, seed=int(rng.integers(2**31))
             )
-            # ONNX: saved and loaded without importing skops, which imports PyTorch (~4 s); the
+            # ONNX: saved and loaded without importing skops (it walks all of scikit-learn); the
             # reference is the package itself, so it predicts what the student's function does.
             # A fixed sample for the save's round-trip test: on random rows, ONNX's float32
             # probabilities sometimes differ from the model's past the save's tolerance.

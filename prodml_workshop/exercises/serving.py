@@ -139,7 +139,7 @@ def _serve_q1_model() -> Iterator[tuple[str, Any]]:
     """Serve q1's model for the time of a ``with`` block: yield its URL and the package loaded."""
     with tempfile.TemporaryDirectory(prefix="prodml-q1-") as tmp:
         # ONNX: the format is not what q1 is about, and its server starts twice as fast as a
-        # skops one (no scikit-learn or PyTorch to import). The reference is the package
+        # skops one (no scikit-learn to import). The reference is the package
         # itself, so it answers exactly what the server does.
         sample = load_penguins()[PENGUIN_FEATURES].head()
         package = save_model(
