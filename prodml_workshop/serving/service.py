@@ -27,7 +27,6 @@ from prodml_workshop.packaging import load_model, read_profile
 
 from .metadata import metadata_app
 from .middleware import RequestGuard
-from .model_store import bento_image
 from .prediction_log import PredictionLog, log_path_from_env, model_version
 from .predictor import BatchPredictor, Scorer
 from .responses import label_type, served
@@ -53,7 +52,7 @@ Probabilities = served(dict[str, float])
 BATCHING = os.environ.get("PRODML_BATCHING", "1") != "0"
 
 
-@bentoml.service(traffic={"timeout": 30}, image=bento_image(MANIFEST))
+@bentoml.service(traffic={"timeout": 30})
 @bentoml.asgi_app(metadata_app(MANIFEST), path="/")
 class ModelService:
     """Predictions of one model package, validated against its manifest and logged."""
