@@ -73,6 +73,7 @@ def test_a_students_day_fits_in_binder_memory_and_every_stopped_kernel_is_announ
         "JUPYTERLAB_SETTINGS_DIR": home / "user-settings",
         "JUPYTERLAB_WORKSPACES_DIR": home / "workspaces",
         "JUPYTER_RUNTIME_DIR": home / "runtime",
+        "BENTOML_HOME": home / "bentoml",  # 05's model registry: this day's, as on a new Binder
     }
     args = "--no-browser --allow-root --IdentityProvider.token= --ServerApp.password="
     failures, lines, stopped_in_all, peak = [], [], 0, 0.0
@@ -92,6 +93,9 @@ def test_a_students_day_fits_in_binder_memory_and_every_stopped_kernel_is_announ
             seconds = time.monotonic() - started
             # text content: JupyterLab does not lay out the cells out of view (innerText is empty)
             outputs = "\n".join(page.locator(".jp-OutputArea-output").all_text_contents())
+            errors = page.locator(".jp-OutputArea-output[data-mime-type*='error']")
+            if problems and errors.count():
+                problems += f"\nthe first error, whole:\n{errors.first.text_content()}"
             named = set(STOPPED.findall(outputs))
             # back at the top, make_room's cell: each stop it announced is there to read
             page.evaluate(f"document.querySelector('{SCROLLER}').scrollTop = 0")
