@@ -117,11 +117,12 @@ class Measurement:
 
 
 def _describe(process: psutil.Process, rss: int) -> str:
-    try:
+    try:  # the process may have ended since it was sampled
         words = process.cmdline()
+        name = process.name()
     except psutil.Error:
-        words = []
-    interesting = [w for w in words[1:4] if not w.startswith("-")] or [process.name()]
+        words, name = [], "(ended)"
+    interesting = [w for w in words[1:4] if not w.startswith("-")] or [name]
     short = " ".join(Path(w).name if "/" in w else w for w in interesting)
     return f"{process.pid} {short[:60]} ({rss / MB:.0f} MB)"
 
