@@ -1,6 +1,7 @@
 """serve(): a real server starts, answers, and leaves no process or port behind."""
 
 import contextlib
+import socket
 import subprocess
 import sys
 import textwrap
@@ -114,3 +115,46 @@ def test_two_servers_at_once_keep_their_metrics_apart(course_packages, tmp_path,
         requests.post(f"{second.url}/predict", json={"records": record}, timeout=30)
         assert _predict_requests_counted(first.url) == 3
         assert _predict_requests_counted(second.url) == 1
+
+
+def test_a_port_taken_between_its_pick_and_its_bind_gets_a_new_start(
+    course_packages, tmp_path, monkeypatch
+):
+    from prodml_workshop.serving import server_launcher
+
+    real_free_port, picked = server_launcher.free_port, []
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()  # another program binds the first port picked, before the server does
+        first = taken.getsockname()[1]
+
+        def free_port(host):
+            picked.append(first if not picked else real_free_port(host))
+            return picked[-1]
+
+        monkeypatch.setattr(server_launcher, "free_port", free_port)
+        package = course_packages("onnx")
+        with serve(package, log_db=tmp_path / "log.sqlite", timeout=120) as server:
+            assert picked[0] == first and len(picked) == 2 and server.port == picked[1]
+            assert requests.get(f"{server.url}/readyz", timeout=10).status_code == 200
+
+
+def test_a_port_that_stays_taken_fails_after_the_retries_with_the_servers_reason(
+    course_packages, tmp_path, monkeypatch
+):
+    from prodml_workshop.serving import server_launcher
+
+    real_model_server, started = server_launcher.ModelServer, []
+
+    def model_server(**kwargs):
+        started.append(kwargs["port"])
+        return real_model_server(**kwargs)
+
+    monkeypatch.setattr(server_launcher, "ModelServer", model_server)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ServerStartError, match="Address already in use"):
+            serve(course_packages("onnx"), port=port, log_db=tmp_path / "log.sqlite", timeout=60)
+    assert started == [port] * server_launcher.PORT_RACE_ATTEMPTS

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,31 @@ class ModelServer(WatchedServer):
         super().stop()
 
 
+#: Starts tried when a port is taken between being picked and being bound (see _start).
+PORT_RACE_ATTEMPTS = 3
+
+
+def _start(make: Callable[[int], ModelServer], host: str, timeout: float) -> ModelServer:
+    """Start ``make(free_port)`` and wait until it is ready, again if a port was taken meanwhile.
+
+    A free port is only free when it is picked: ours (when the caller gave none) and the one
+    ``bentoml serve``'s supervisor picks for its control socket can be taken by another
+    program before they are bound (a Jupyter kernel binds five at random). The server then
+    exits with "Address already in use"; a new start picks new ports. Any other failure, or
+    the same one ``PORT_RACE_ATTEMPTS`` times, is raised as it is.
+    """
+    attempt = 1
+    while True:
+        server = make(free_port(host))
+        try:
+            server.wait_until_ready(timeout)
+            return server
+        except ServerStartError as error:
+            if "Address already in use" not in str(error) or attempt == PORT_RACE_ATTEMPTS:
+                raise
+        attempt += 1
+
+
 def serve(
     model_dir: str | Path | None = None,
     *,
@@ -187,18 +213,20 @@ def serve(
         from .default_model import default_model_dir
 
         model_dir = default_model_dir()
-    server = ModelServer(
-        model_dir=Path(model_dir).expanduser().resolve(),
-        log_db=log_file(log_db or DEFAULT_LOG_NAME),
-        host=host,
-        port=port or free_port(host),
-        workers=workers,
-        batching=batching,
-        grace=grace,
-        settings=settings,
+    return _start(
+        lambda free: ModelServer(
+            model_dir=Path(model_dir).expanduser().resolve(),
+            log_db=log_file(log_db or DEFAULT_LOG_NAME),
+            host=host,
+            port=port or free,
+            workers=workers,
+            batching=batching,
+            grace=grace,
+            settings=settings,
+        ),
+        host,
+        timeout,
     )
-    server.wait_until_ready(timeout)
-    return server
 
 
 def serve_bento(
@@ -261,16 +289,18 @@ def serve_bento(
     ['Adelie', 'Gentoo']
     """
     home = bentoml_home or os.environ.get("BENTOML_HOME") or Path.home() / "bentoml"
-    server = ModelServer(
-        model_dir=None,
-        bento=bento,
-        bentoml_home=Path(home).expanduser().resolve(),
-        log_db=log_file(log_db or DEFAULT_LOG_NAME),
-        host=host,
-        port=port or free_port(host),
-        workers=workers,
-        batching=batching,
-        grace=grace,
+    return _start(
+        lambda free: ModelServer(
+            model_dir=None,
+            bento=bento,
+            bentoml_home=Path(home).expanduser().resolve(),
+            log_db=log_file(log_db or DEFAULT_LOG_NAME),
+            host=host,
+            port=port or free,
+            workers=workers,
+            batching=batching,
+            grace=grace,
+        ),
+        host,
+        timeout,
     )
-    server.wait_until_ready(timeout)
-    return server
