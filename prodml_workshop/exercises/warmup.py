@@ -100,6 +100,7 @@ def _fill_cases(rng: np.random.Generator) -> Iterable[tuple]:
     batch = heavy.sample(8, random_state=rng).reset_index(drop=True)
     batch.loc[[1, 4], "body_mass_g"] = np.nan
     batch.loc[[2], ["bill_length_mm", "flipper_length_mm"]] = np.nan
+    batch.loc[[3], "sex"] = None  # no training median: it stays missing, at every check
     yield batch, medians
     one = rows.head(1).copy()  # a single record, every measurement missing
     one[NUMERIC] = np.nan
