@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,12 @@ class ModelServer(WatchedServer):
         when it serves the source's service.
     log_db : pathlib.Path
         Its prediction log (read it with :func:`~prodml_workshop.serving.read_log`).
+
+    Notes
+    -----
+    ``prefix``, a command that runs ``bentoml serve`` (e.g. ``["ip", "netns", "exec",
+    "replica-1"]``, on another network namespace), is for tests that make several hosts of
+    one machine; it must exec the server in place, so that stopping it stops the server.
     """
 
     def __init__(
@@ -60,6 +66,7 @@ class ModelServer(WatchedServer):
         bento: str | None = None,
         bentoml_home: Path | None = None,
         settings: dict[str, str] | None = None,
+        prefix: Sequence[str] = (),
     ) -> None:
         self.model_dir = model_dir
         self.bento = bento
@@ -80,7 +87,7 @@ class ModelServer(WatchedServer):
         if bentoml_home is not None:
             env["BENTOML_HOME"] = str(bentoml_home)
         command = [
-            sys.executable, "-m", "bentoml", "serve", bento or _SERVICE,
+            *prefix, sys.executable, "-m", "bentoml", "serve", bento or _SERVICE,
             "--host", host, "--port", str(port),
         ]  # fmt: skip
         super().__init__(command, host=host, port=port, env=env, grace=grace)
