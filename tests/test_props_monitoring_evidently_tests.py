@@ -6,7 +6,11 @@ import pandas as pd
 import pytest
 
 from prodml_workshop.monitoring import default_test
-from prodml_workshop.props.monitoring.evidently_tests import PRESET_DEFAULTS, evidently_stat_tests
+from prodml_workshop.props.monitoring.evidently_tests import (
+    PRESET_DEFAULTS,
+    evidently_default_tests,
+    evidently_stat_tests,
+)
 
 pytestmark = pytest.mark.slow  # imports Evidently
 
@@ -40,3 +44,14 @@ def test_preset_defaults_describe_the_rule_evidently_applies(column_type, n_refe
     theirs = _get_default_stattest(reference, reference, kind).name
     assert theirs == default_test(column_type, n_reference, n_values)
     assert theirs in PRESET_DEFAULTS
+
+
+def test_evidently_default_tests_asks_the_library_and_follows_default_test():
+    choices = evidently_default_tests(n_reference=(1000, 1001), n_values=(2, 3, 5, 6))
+    assert choices.shape == (8, 2)
+    for (column_type, n_values), row in choices.iterrows():
+        for n_reference, name in row.items():
+            assert name == default_test(column_type, n_reference, n_values)
+    assert choices.loc[("numerical", 6)].tolist() == ["ks", "wasserstein"]
+    assert choices.loc[("categorical", 2)].tolist() == ["z", "jensenshannon"]
+    assert choices.loc[("numerical", 5)].tolist() == ["chisquare", "jensenshannon"]

@@ -1,4 +1,4 @@
-"""Concept drift from a physical change: salt lowers the freezing point, inputs stay put."""
+"""Concept drift from a physical change (salt: inputs stay put), data drift from a calibration."""
 
 from __future__ import annotations
 
@@ -31,3 +31,14 @@ def test_salt_changes_the_answers_not_the_inputs():
 def test_road_readings_are_reproducible_per_seed():
     assert road_readings(10, seed=3).equals(road_readings(10, seed=3))
     assert not road_readings(10, seed=3).equals(road_readings(10, seed=4))
+
+
+def test_a_sensor_offset_moves_the_readings_not_the_ice():
+    before = road_readings(2000, seed=0)
+    offset = road_readings(2000, sensor_offset_c=1.5, seed=0)
+    assert (offset["icy"] == before["icy"]).all()
+    assert (offset["surface_temp_c"] - before["surface_temp_c"]).round(9).eq(1.5).all()
+    other_winter = road_readings(2000, sensor_offset_c=1.5, seed=1)
+    assert detect_data_drift(
+        before[["surface_temp_c"]], other_winter[["surface_temp_c"]]
+    ).dataset_drift

@@ -16,7 +16,7 @@ from .drift_plots import (
 )
 from .environment_changes import caught_warnings, technical_drift_without
 from .evidently_report import evidently_drift_result, run_evidently_drift
-from .evidently_tests import evidently_stat_tests
+from .evidently_tests import evidently_default_tests, evidently_stat_tests
 from .explorer import alarm_rates, drift_explorer, explore_drift
 from .physical_change import freezing_point, road_readings
 
@@ -24,6 +24,7 @@ __all__ = [
     "alarm_rates",
     "caught_warnings",
     "drift_explorer",
+    "evidently_default_tests",
     "evidently_drift_result",
     "evidently_stat_tests",
     "explore_drift",

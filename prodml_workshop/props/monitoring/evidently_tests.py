@@ -5,7 +5,8 @@ Evidently's ``DataDriftPreset`` chooses one statistic per column by a fixed rule
 ``z`` or ``jensenshannon``, from the column's type, the reference's size and the number of
 distinct values), but Evidently registers many more, each usable through the preset's
 ``num_method``, ``cat_method`` or ``per_column_method``. :func:`evidently_stat_tests` lists
-them from the installed library itself, so the list is the truth for this version.
+them from the installed library itself, so the list is the truth for this version, and
+:func:`evidently_default_tests` asks the installed library which one it picks, case by case.
 
 Examples
 --------
@@ -16,9 +17,11 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
-__all__ = ["PRESET_DEFAULTS", "evidently_stat_tests"]
+__all__ = ["PRESET_DEFAULTS", "evidently_default_tests", "evidently_stat_tests"]
 
 #: When the preset picks each statistic by default (``default_test``'s rule; Evidently 0.7's
 #: ``_get_default_stattest`` in ``evidently/legacy/calculations/stattests/registry.py``).
@@ -72,3 +75,55 @@ def evidently_stat_tests() -> pd.DataFrame:
         if isinstance(test, StatTest)
     }
     return pd.DataFrame.from_dict(rows, orient="index").sort_index()
+
+
+def evidently_default_tests(
+    n_reference: Sequence[int] = (366, 1500), n_values: Sequence[int] = (2, 3, 5, 6)
+) -> pd.DataFrame:
+    """Ask the installed Evidently which statistic its preset picks for each kind of column.
+
+    Each case is a made-up column (``n_reference`` rows cycling through ``n_values`` distinct
+    values, floats or strings), compared with itself by Evidently's own ``get_stattest``, the
+    function ``DataDriftPreset`` calls when no method is given.
+
+    Parameters
+    ----------
+    n_reference : sequence of int, default=(366, 1500)
+        Reference sizes (Evidently's limit is 1000 rows).
+    n_values : sequence of int, default=(2, 3, 5, 6)
+        Numbers of distinct values (its limits are 2 and 5).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``(column type, distinct values)``, one column per reference size: the
+        name of the statistic Evidently picks (``"ks"``, ``"z"``, ...).
+
+    Raises
+    ------
+    ImportError
+        If Evidently is not installed.
+
+    Examples
+    --------
+    >>> evidently_default_tests([366], [2, 6]).loc[("numerical", 6), 366]  # doctest: +SKIP
+    'ks'
+    """
+    from evidently.legacy.calculations.stattests import get_stattest
+    from evidently.legacy.core import ColumnType
+
+    kinds = {
+        "numerical": (ColumnType.Numerical, float),
+        "categorical": (ColumnType.Categorical, str),
+    }
+    rows = {}
+    for name, (kind, make) in kinds.items():
+        for k in n_values:
+            picks = {}
+            for n in n_reference:
+                column = pd.Series([make(i % k) for i in range(n)])
+                picks[n] = get_stattest(column, column, kind, None).name
+            rows[(name, k)] = picks
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.names = ["column type", "distinct values"]
+    return table.rename_axis(columns="reference rows")

@@ -9,6 +9,10 @@ another answer: concept drift, invisible to every statistic on the inputs.
 :func:`freezing_point` gives the physics (the ideal dilute-solution law: a first
 approximation), :func:`road_readings` a winter of readings.
 
+The opposite case is a change of the measurement, not of the world: a sensor re-calibrated
+(or replaced) reads every temperature a fixed offset higher. The roads freeze as before, but
+the readings move: data drift, which the statistics on the inputs see (``sensor_offset_c``).
+
 Examples
 --------
 >>> round(freezing_point(0.0), 2), round(freezing_point(1.5), 2)
@@ -66,6 +70,7 @@ def road_readings(
     salt_mol_per_kg: float = 0.0,
     mean_c: float = -1.0,
     spread_c: float = 4.0,
+    sensor_offset_c: float = 0.0,
     seed: int | None = 0,
 ) -> pd.DataFrame:
     """Draw a winter of road-surface temperatures and whether the road was icy.
@@ -79,14 +84,18 @@ def road_readings(
     mean_c, spread_c : float, default=-1.0, 4.0
         Mean and standard deviation of the surface temperature, in °C: the same winter
         whatever the salt.
+    sensor_offset_c : float, default=0.0
+        What the sensor adds to every reading, in °C: a calibration change. The roads freeze
+        as before; only the readings move.
     seed : int or None, default=0
         Seed of the random generator.
 
     Returns
     -------
     pandas.DataFrame
-        ``surface_temp_c`` (float) and ``icy`` ("ice" or "clear"): ice when the surface is
-        below the freezing point, give or take 0.3 °C of sensor noise.
+        ``surface_temp_c`` (float, the sensor's reading) and ``icy`` ("ice" or "clear"): ice
+        when the surface is below the freezing point; the reading is the surface temperature
+        plus 0.3 °C of sensor noise and ``sensor_offset_c``.
 
     Examples
     --------
@@ -97,6 +106,6 @@ def road_readings(
     """
     rng = np.random.default_rng(seed)
     surface = rng.normal(mean_c, spread_c, n)
-    sensed = surface + rng.normal(0.0, 0.3, n)  # the label comes from the true surface
+    sensed = surface + rng.normal(0.0, 0.3, n) + sensor_offset_c  # the label: the true surface
     icy = np.where(surface < freezing_point(salt_mol_per_kg), "ice", "clear")
     return pd.DataFrame({"surface_temp_c": sensed, "icy": icy})
