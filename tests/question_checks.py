@@ -45,6 +45,15 @@ class QuestionChecks:
         found = self.statuses(number, runs, **answers)
         assert found == Counter({status: runs}), found
 
+    def refused_every_time(
+        self, number: int, says: str, runs: int | None = None, **answers: Any
+    ) -> None:
+        """Assert that every one of ``runs`` checks fails with a message holding ``says``."""
+        question = self.question(number, **answers)
+        found = [question.evaluate() for _ in range(runs or self.runs)]
+        wrong = [r for r in found if r.status is not Status.FAIL or says not in r.message]
+        assert not wrong, f"{len(wrong)} of {len(found)} checks: {wrong[0]}"
+
     def message(self, number: int, **answers: Any) -> str:
         """The message of a failing check, asserted to fail and to stay under 300 characters."""
         result = self.question(number, **answers).evaluate()

@@ -101,6 +101,11 @@ def _first_row_within(curve, factor):
     return int(curve.loc[curve["us_per_row"] <= factor * best, "batch_size"].iloc[0])
 
 
+def _without_the_largest(curve, factor):
+    curve = curve[curve["batch_size"] < curve["batch_size"].max()]
+    return _by_ratio(curve, factor)
+
+
 @pytest.mark.parametrize(
     ("answer", "says"),
     [
@@ -116,6 +121,12 @@ def _first_row_within(curve, factor):
 def test_q1_refuses_the_wrong_choices_every_time(answer, says):
     _always(Status.FAIL, 1, smallest_batch_within=answer)
     assert says in _message(1, smallest_batch_within=answer)
+
+
+def test_q1_refuses_dropping_the_largest_batch_at_every_check():
+    _checks.refused_every_time(
+        1, "without its largest batch size", smallest_batch_within=_without_the_largest
+    )
 
 
 def test_q1_says_when_the_factor_was_added():
@@ -266,6 +277,15 @@ def _spy(function, name, calls):
 # --- q4: capacity from a load test -------------------------------------------------------------
 
 
+def test_made_up_load_tests_can_dip_past_saturation():
+    stats = ex.made_up_load_test(np.random.default_rng(3), dip=True).sort_values("users")
+    clean = stats[stats["failures"] == 0]
+    peak = int(np.argmax(clean["rps"]))
+    assert 0 < peak < len(clean) - 2
+    assert clean["rps"].iloc[peak:].is_monotonic_decreasing
+    assert clean["p95_ms"].is_monotonic_increasing
+
+
 def test_made_up_load_tests_saturate_and_shed_load():
     stats = ex.made_up_load_test(np.random.default_rng(3)).sort_values("users")
     clean = stats[stats["failures"] == 0]
@@ -308,6 +328,11 @@ def _strict_slo(stats, slo_ms):
     return None if good.empty else good["rps"].max()
 
 
+def _last_stage_by_users(stats, slo_ms):
+    good = stats[(stats["p95_ms"] <= slo_ms) & (stats["failures"] == 0)].sort_values("users")
+    return None if good.empty else float(good["rps"].iloc[-1])
+
+
 def _last_in_order(stats, slo_ms):
     good = stats[(stats["p95_ms"] <= slo_ms) & (stats["failures"] == 0)]
     return None if good.empty else good["rps"].iloc[-1]
@@ -328,6 +353,12 @@ def _last_in_order(stats, slo_ms):
 def test_q4_refuses_misread_load_tests_every_time(answer, says):
     _always(Status.FAIL, 4, capacity_rps=answer)
     assert says in _message(4, capacity_rps=answer)
+
+
+def test_q4_refuses_the_last_stage_by_users_at_every_check():
+    _checks.refused_every_time(
+        4, "throughput can fall as users grow", capacity_rps=_last_stage_by_users
+    )
 
 
 # --- q5: think about it ---------------------------------------------------------------------

@@ -153,6 +153,17 @@ def _not_latest(df, column):
     return df[df[column] != latest], df[df[column] == latest]
 
 
+def _last_row_is_latest(df, column):
+    latest = df[column].iloc[-1]
+    return df[df[column] < latest], df[df[column] == latest]
+
+
+def _last_row_is_latest_after_dropping_missing(df, column):
+    known = df.dropna(subset=[column])
+    latest = known.iloc[-1][column]
+    return known[known[column] < latest], known[known[column] == latest]
+
+
 def _reset(df, column):
     latest = df[column].max()
     return (
@@ -175,6 +186,13 @@ def _reset(df, column):
 def test_q3_refuses_splits_that_leak_the_future_every_time(answer, says):
     _always(Status.FAIL, 3, holdout_latest=answer)
     assert says in _message(3, holdout_latest=answer)
+
+
+@pytest.mark.parametrize(
+    "answer", [_last_row_is_latest, _last_row_is_latest_after_dropping_missing]
+)
+def test_q3_refuses_the_last_row_as_the_latest_at_every_check(answer):
+    _checks.refused_every_time(3, "held out the period of the last row", holdout_latest=answer)
 
 
 def test_q3_blank_and_stub_are_not_attempted():

@@ -1,7 +1,8 @@
 """Questions of ``03_scaling.ipynb``: choose a batch size, batch a service, score a partition.
 
 * q1 runs the student's ``smallest_batch_within(curve, factor)`` on batch-size curves made up
-  at every check (shuffled rows, curves that get worse again at large batches);
+  at every check (shuffled rows, curves that get worse again at large batches, one whose best
+  cost is at its largest batch only);
 * q2 serves the student's BentoML service file with ``bentoml serve`` for the time of the check
   (:func:`~prodml_workshop.exercises.student_service.serve_service_file`, which the notebook
   also uses to try the file by hand; the server stops with the check), sends concurrent
@@ -55,7 +56,7 @@ _ROUNDS = 3
 def made_up_curve(
     rng: np.random.Generator | None = None, *, worse_at_end: bool | None = None
 ) -> pd.DataFrame:
-    """Return a batch-size curve as :func:`~prodml_workshop.props.scaling.latency_by_batch_size` gives.
+    """Return a batch-size curve as ``props.scaling.latency_by_batch_size`` measures one.
 
     A fixed cost per call plus a cost per row, with noise; sometimes the cost per row climbs
     again at the largest batches (caches overflow), and the rows come in a random order.
@@ -111,6 +112,7 @@ class SmallestBatchWithin(FunctionQuestion):
         tied = _tied_curve(rng)
         yield tied, 1.5  # a cost of exactly 1.5 x best counts; adding 1.5 would take more
         yield tied, 1.0  # two batch sizes share the best cost: the smaller one
+        yield _best_at_largest_curve(rng), 1.5  # without the largest batch, another answer
         yield made_up_curve(rng, worse_at_end=True), 1.0
         yield made_up_curve(rng, worse_at_end=True), float(rng.uniform(1.05, 1.5))
         yield made_up_curve(rng, worse_at_end=False), 2.0
@@ -132,6 +134,13 @@ class SmallestBatchWithin(FunctionQuestion):
         best = costs.min()
         if actual not in costs.index:
             raise Incorrect(f"{what} returned {actual}, which is not a batch size of the curve.")
+        largest = costs.index.max()
+        without = costs.drop(largest)
+        if actual == without[without <= factor * without.min()].index.min():
+            raise Incorrect(
+                f"{what} returned {actual}, the answer for the curve without its largest batch "
+                f"size, {largest}: here the best cost is at that largest batch. Keep every row."
+            )
         if costs[actual] > factor * best:
             mistake = (
                 "`factor` multiplies the best cost; it is not added to it"
@@ -148,6 +157,20 @@ class SmallestBatchWithin(FunctionQuestion):
             f"{what} returned {actual}, but a smaller batch size is within `factor` of the best "
             "cost (the rows are not sorted; ties go to the smaller batch)."
         )
+
+
+def _best_at_largest_curve(rng: np.random.Generator) -> pd.DataFrame:
+    """Costs falling to the end, in a random order: the best at the largest batch only.
+
+    Unscaled, with factor 1.5, the answer is 256 (1.4 <= 1.5 x 1.0); without the largest batch
+    the best would be 1.2 and the answer 128 (1.7 <= 1.8).
+    """
+    scale = float(2 ** int(rng.integers(-2, 3)))  # exact in binary, as are the products
+    rows = [(1, 30.0), (8, 5.0), (16, 3.0), (64, 2.2), (128, 1.7), (256, 1.4), (512, 1.2),
+            (1024, 1.0)]  # fmt: skip
+    curve = pd.DataFrame(rows, columns=["batch_size", "us_per_row"])
+    curve["us_per_row"] *= scale
+    return curve.sample(frac=1, random_state=int(rng.integers(2**31))).reset_index(drop=True)
 
 
 def _tied_curve(rng: np.random.Generator) -> pd.DataFrame:

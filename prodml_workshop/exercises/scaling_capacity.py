@@ -20,7 +20,7 @@ from prodml_workshop.exercises.core import FunctionQuestion, Incorrect, assert_t
 __all__ = ["Capacity", "capacity_reference", "made_up_load_test"]
 
 
-def made_up_load_test(rng: np.random.Generator | None = None) -> pd.DataFrame:
+def made_up_load_test(rng: np.random.Generator | None = None, *, dip: bool = False) -> pd.DataFrame:
     """Return load-test stages as :func:`~prodml_workshop.scaling.load_test` gives them.
 
     Throughput climbs with the users until the server saturates; past it, requests queue (the
@@ -31,6 +31,9 @@ def made_up_load_test(rng: np.random.Generator | None = None) -> pd.DataFrame:
     ----------
     rng : numpy.random.Generator, default=None
         Source of randomness; a new unseeded one by default.
+    dip : bool, default=False
+        Whether throughput falls past saturation (contention: locks, context switches)
+        instead of still creeping up.
 
     Returns
     -------
@@ -47,9 +50,11 @@ def made_up_load_test(rng: np.random.Generator | None = None) -> pd.DataFrame:
     users = np.array([1, 2, 4, 8, 16, 32, 64, 128])
     service_ms = float(rng.uniform(4, 40))
     capacity = float(rng.integers(3, 6))  # concurrent requests served at once
-    # Throughput still creeps up past saturation, and latency climbs at every stage.
+    # Throughput still creeps up past saturation (or dips), and latency climbs at every stage.
     creep = 1 + 0.03 * np.log2(users)
     rps = 1000 / service_ms * np.minimum(users, capacity) * creep
+    if dip:
+        rps = rps * np.where(users > capacity, (capacity / users) ** 0.15, 1.0)
     queue = np.maximum(users / capacity, 1)
     p50 = np.round(service_ms * (1 + 0.3 * (queue - 1)) * creep) + np.arange(len(users))
     p95 = np.round(service_ms * 1.6 * queue**1.5 * creep) + 2 * np.arange(len(users))
@@ -94,6 +99,12 @@ class Capacity(FunctionQuestion):
         order = [good[at - 1], good[at], *rng.permutation(good[: at - 1]), *rng.permutation(rest)]
         yield stats.loc[order].reset_index(drop=True), float(clean["p95_ms"].iloc[at])
         yield stats, float(stats["p95_ms"].min() - 1)  # no stage is good enough
+        # Throughput dips past saturation while the p95 still meets the objective: the stage
+        # with the most users that meets it is not the one with the highest rps.
+        stats = made_up_load_test(rng, dip=True)
+        clean = stats[stats["failures"] == 0].sort_values("users")
+        peak = int(np.argmax(clean["rps"].to_numpy()))
+        yield stats, float(clean["p95_ms"].iloc[peak + int(rng.integers(1, 3))])
         for _ in range(2):
             stats = made_up_load_test(rng)
             yield stats, float(rng.uniform(stats["p95_ms"].min(), stats["p95_ms"].max()))
@@ -127,4 +138,11 @@ class Capacity(FunctionQuestion):
                 + (" (its median is within: the objective is on the p95)."
                    if stage["p50_ms"] <= slo_ms else ".")
             )  # fmt: skip
+        good = stats[(stats["failures"] == 0) & (stats["p95_ms"] <= slo_ms)]
+        if stage["users"] == good["users"].max():
+            raise Incorrect(
+                f"{what} took the stage with the most users among those that meet the "
+                "objective, but throughput can fall as users grow (contention): take the "
+                "highest rps."
+            )
         raise Incorrect(f"{what} is not the highest rps among the stages that meet the objective.")

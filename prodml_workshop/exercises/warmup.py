@@ -4,7 +4,7 @@
   whose own medians differ, and on a batch of one record);
 * q2 turns a DataFrame into JSON-ready records;
 * q3 holds out the latest period (penguins by year, weekly snapshots, seasons; rows whose time
-  is missing belong to neither side);
+  is missing belong to neither side; the last row is of an older year at every check);
 * q4 is a written answer on production risks.
 """
 
@@ -171,7 +171,10 @@ class HoldoutLatest(FunctionQuestion):
         rng = np.random.default_rng()  # fresh rows at every check
         penguins = load_penguins().sample(frac=1, random_state=rng).reset_index(drop=True)
         penguins.loc[rng.permutation(len(penguins))[:3], "year"] = np.nan
-        yield penguins, "year"
+        # At every check the last row is of an older year: the rows are in no particular order.
+        last = int(rng.choice(penguins.index[penguins["year"] < penguins["year"].max()]))
+        order = [*penguins.index.drop(last), last]
+        yield penguins.loc[order].reset_index(drop=True), "year"
         n = int(rng.integers(30, 80))
         weeks = pd.to_datetime("2025-01-06") + pd.to_timedelta(rng.integers(0, 6, n) * 7, "D")
         frame = pd.DataFrame(
@@ -182,7 +185,7 @@ class HoldoutLatest(FunctionQuestion):
         yield seasons, "season"
 
     def reference(self, df: pd.DataFrame, column: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-        self._column = column  # for the message
+        self._column, self._last = column, df[column].iloc[-1]  # for the message
         latest = df[column].max()
         return df[df[column] < latest], df[df[column] == latest]
 
@@ -195,6 +198,12 @@ class HoldoutLatest(FunctionQuestion):
         (train, test), (want_train, want_test) = actual, expected
         column = self._column
         if set(test.index) != set(want_test.index) or len(test) != len(want_test):
+            last = self._last
+            if len(test) and last < want_test[column].max() and (test[column] == last).all():
+                raise Incorrect(
+                    f"{what} held out the period of the last row, but the rows are in no "
+                    f"particular order: the latest period is the largest `{column}`."
+                )
             if len(test) and len(train) and train[column].max() > test[column].min():
                 raise Incorrect(
                     f"{what}: some training rows come after some test rows — the model would "
