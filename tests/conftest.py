@@ -1,4 +1,4 @@
-"""Shared fixtures: the course's model fitted and saved, stopped servers, a `make lab`.
+"""Shared fixtures: the course's model fitted and saved, stopped servers, a `make lab`, logs.
 
 The fitted model and its packages are made once per session and shared: use them read-only
 (copy a package with ``shutil.copytree`` before changing it; a package that changed fails the
@@ -21,6 +21,7 @@ import pandas as pd
 import psutil
 import pytest
 import requests
+from postgres_server import PostgresCluster, postgres_bindir
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.packaging import save_model
@@ -213,3 +214,32 @@ def make_lab() -> Callable[..., contextlib.AbstractContextManager[str]]:
     none survives and the port is free.
     """
     return _running_lab
+
+
+def postgres_or_skip() -> Path:
+    """The PostgreSQL binaries' folder; skip the test without them, but fail it in CI."""
+    bindir = postgres_bindir()
+    if bindir is None:
+        reason = "PostgreSQL is not installed (no initdb): apt-get install postgresql"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI is set: .ci/run installs it)")
+        pytest.skip(reason)
+    return bindir
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A PostgreSQL cluster of the session's own (see tests/postgres_server.py)."""
+    with PostgresCluster(postgres_or_skip()) as cluster:
+        yield cluster
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def log_db(request, tmp_path) -> Path | str:
+    """A new prediction log's location on each backend: a SQLite file, a PostgreSQL database.
+
+    The PostgreSQL URL holds the role's password, as a deployment's would.
+    """
+    if request.param == "sqlite":
+        return tmp_path / "log.sqlite"
+    return request.getfixturevalue("postgres").database()

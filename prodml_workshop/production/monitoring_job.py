@@ -25,6 +25,7 @@ from prodml_workshop.monitoring.prediction_drift import (
 )
 from prodml_workshop.packaging import REFERENCE_DATA, load_model, read_manifest
 from prodml_workshop.serving import model_version, read_log
+from prodml_workshop.serving.log_database import log_location
 
 from .alerts import Alert
 from .request_days import served_by_day
@@ -110,7 +111,7 @@ class MonitoringJob:
     Parameters
     ----------
     log_db : str or pathlib.Path
-        The prediction log (``server.log_db``).
+        The prediction log (``server.log_db``): a SQLite file or a PostgreSQL URL.
     start : str or pandas.Timestamp
         The first day of traffic: windows start there, every ``window_days`` days.
     features : sequence of str
@@ -158,7 +159,7 @@ class MonitoringJob:
         season_days: int = 21,
         day_col: str = "date",
     ) -> None:
-        self.log_db = Path(log_db)
+        self.log_db = log_location(log_db)
         self.start = pd.Timestamp(start)
         self.features = list(features)
         self.window_days = window_days

@@ -1,151 +1,135 @@
-"""The prediction log: one SQLite row per prediction served, for the monitoring session.
+"""The prediction log: one row per prediction served, for the monitoring session.
 
-Each row holds the time (UTC), the request id, the endpoint, the model version, the size of
-the adaptive batch the record was predicted in and that batch's model time, the record's
-inputs and output as JSON, its ``quality`` (the features out of the package's reference range
-or unseen, comma-separated; ``''`` when clean or unchecked, see
+Each row holds the time (UTC, ISO 8601), the request id, the endpoint, the model version, the
+size of the adaptive batch the record was predicted in and that batch's model time, the
+record's inputs and output as JSON, its ``quality`` (the features out of the package's
+reference range or unseen, comma-separated; ``''`` when clean or unchecked, see
 :mod:`prodml_workshop.packaging.reference_profile`) and its ``role``: ``'served'`` for the
 prediction the client got, ``'shadow'`` for a shadow model's prediction of the same record
 (same request id). A log written before these two columns existed gets them when a server
 opens it (``''`` and ``'served'`` for its old rows).
 
-Concurrency. A server has several writers: each worker process opens its own connection,
-and within a process the batches of ``/predict`` and ``/predict_proba`` may be written from
-different threads. The database is in WAL mode (readers never block the writer), every
-connection waits up to 30 s for the write lock (``busy_timeout``) instead of failing, a
-process-wide lock serialises its own writers, and each batch is one transaction, so no row is
-lost or half-written.
+Where. ``PRODML_LOG_DB`` (or ``log_db=``) names a SQLite file, the default
+(``prediction_log.sqlite`` in the working folder), or a PostgreSQL database by URL,
+``postgresql://user@host:5432/db``, which every replica of a service writes to and every
+reader reads (see :mod:`.log_database`: one schema, one code path, one migration for both).
+
+Concurrency. A server has several writers: each worker process has its own engine (SQLite:
+WAL mode, every writer waits up to 30 s for the write lock; PostgreSQL: a pool of a few
+connections), and within a process the batches of ``/predict`` and ``/predict_proba`` may be
+written from different threads. Each batch is one transaction, so no row is lost or
+half-written, and ``id`` (an identity column on both engines) keeps the order rows were
+written in, which :func:`read_log` returns.
+
+A database down or slow. The prediction is the product: the service still answers. A batch
+the database could not take within its timeouts (PostgreSQL: 3 s to connect, 5 s per
+statement) is not written; its rows are counted (:attr:`PredictionLog.unwritten`, and the
+server's Prometheus counter ``prodml_log_rows_unwritten_total`` at ``/metrics``), a warning
+is logged (the URL without its password), and for 5 s the log does not try again, so a dead
+database costs one timeout every 5 s, not one per request. When a write succeeds again, the
+gap (since, until, rows, reason) is written to the log's ``log_gaps`` table, which
+:func:`read_log_gaps` reads and the monitoring job reports: the log says itself that it is
+incomplete. Rows counted while the database never came back before the server stopped are
+only in the metrics and the server's log.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
+import logging
 import os
-import re
-import sqlite3
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .log_database import (
+    LogLocationError,
+    create_schema,
+    engine,
+    gaps_table,
+    log_location,
+    shown_location,
+    table,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
     "DEFAULT_LOG_NAME",
+    "RETRY_AFTER_S",
     "ROLES",
     "LogLocationError",
     "LogRow",
     "PredictionLog",
-    "log_file",
-    "log_path_from_env",
+    "log_location_from_env",
     "model_version",
     "read_log",
+    "read_log_gaps",
+    "unwritten_rows_counter",
 ]
 
 #: The log's file name when ``PRODML_LOG_DB`` is not set (in the server's working folder).
 DEFAULT_LOG_NAME = "prediction_log.sqlite"
-
+#: Seconds after a failed write during which batches are counted unwritten without a try.
+RETRY_AFTER_S = 5.0
 #: One prediction: ``(request_id, inputs, output)``, inputs and output JSON-safe.
 LogRow = tuple[str, dict[str, Any], Any]
-
-_BUSY_TIMEOUT_S = 30.0
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS predictions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    timestamp TEXT NOT NULL,
-    request_id TEXT NOT NULL,
-    endpoint TEXT NOT NULL,
-    model_version TEXT NOT NULL,
-    batch_size INTEGER NOT NULL,
-    latency_ms REAL NOT NULL,
-    inputs TEXT NOT NULL,
-    outputs TEXT NOT NULL,
-    quality TEXT NOT NULL DEFAULT '',
-    role TEXT NOT NULL DEFAULT 'served'
-)
-"""
-#: Columns added after the first version of the log, and their definition.
-_ADDED_COLUMNS = {
-    "quality": "TEXT NOT NULL DEFAULT ''",
-    "role": "TEXT NOT NULL DEFAULT 'served'",
-}
-_COLUMNS = (
-    "timestamp, request_id, endpoint, model_version, batch_size, latency_ms, inputs, outputs, "
-    "quality, role"
-)
-_INSERT = f"INSERT INTO predictions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #: The roles a prediction has in the log.
 ROLES = ("served", "shadow")
-_URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<rest>.*)$")
+logger = logging.getLogger("prodml_workshop.serving")
 
 
-class LogLocationError(ValueError):
-    """The log's location is a database URL, which this log cannot write to."""
-
-
-def log_file(location: str | Path) -> Path:
-    """Return the SQLite file a log location names, refusing a database URL.
-
-    A URL such as ``postgresql://user@host/db`` is not a path: taken as one, it would make a
-    folder named ``postgresql:`` and write a SQLite file there while the database receives
-    nothing.
-
-    Parameters
-    ----------
-    location : str or pathlib.Path
-        ``PRODML_LOG_DB``, or the ``log_db`` given to :func:`~.server_launcher.serve` or
-        :func:`read_log`.
+def log_location_from_env() -> Path | str:
+    """Return the log's location: ``$PRODML_LOG_DB``, else ``prediction_log.sqlite`` here.
 
     Returns
     -------
-    pathlib.Path
-        The absolute path of the SQLite file.
+    pathlib.Path or str
+        An absolute path, or a PostgreSQL URL (see :func:`~.log_database.log_location`).
 
     Raises
     ------
     LogLocationError
-        If ``location`` is a URL (``scheme://...``); the message shows it without its password.
+        If ``PRODML_LOG_DB`` is a URL of another database.
 
     Examples
     --------
-    >>> log_file("/tmp/logs/prediction_log.sqlite").name
+    >>> log_location_from_env().name  # doctest: +SKIP
     'prediction_log.sqlite'
-    >>> log_file("postgresql://course:secret@db.example:5432/logs")
-    Traceback (most recent call last):
-    ...
-    prodml_workshop.serving.prediction_log.LogLocationError: The prediction log is a SQLite \
-file, and 'postgresql://course:***@db.example:5432/logs' is a database URL: give a file path \
-(e.g. prediction_log.sqlite), or set PRODML_LOG_DB to one.
     """
-    match = _URL.match(str(location)) if isinstance(location, str) else None
-    if match:
-        shown = re.sub(r"^([^/@:]*):[^/@]*@", r"\1:***@", match["rest"])
-        raise LogLocationError(
-            f"The prediction log is a SQLite file, and '{match['scheme']}://{shown}' is a "
-            "database URL: give a file path (e.g. prediction_log.sqlite), or set "
-            "PRODML_LOG_DB to one."
+    return log_location(os.environ.get("PRODML_LOG_DB") or DEFAULT_LOG_NAME)
+
+
+def unwritten_rows_counter() -> Callable[[int], None]:
+    """Return ``count(n)``, adding to the Prometheus counter ``prodml_log_rows_unwritten_total``.
+
+    Made once per process; call it in the server's worker, after BentoML set
+    ``PROMETHEUS_MULTIPROC_DIR``, so that ``/metrics`` sums every worker's count.
+    """
+    return _counter().inc
+
+
+def _counter() -> Any:
+    if "counter" not in _METRICS:
+        from prometheus_client import Counter
+
+        _METRICS["counter"] = Counter(
+            "prodml_log_rows_unwritten",
+            "Predictions answered but not written to the prediction log (database down or slow)",
         )
-    return Path(location).expanduser().resolve()
+    return _METRICS["counter"]
 
 
-def log_path_from_env() -> Path:
-    """Return the log's path: ``$PRODML_LOG_DB``, else ``prediction_log.sqlite`` here.
+_METRICS: dict[str, Any] = {}
 
-    Returns
-    -------
-    pathlib.Path
-        An absolute path.
 
-    Examples
-    --------
-    >>> log_path_from_env().name  # doctest: +SKIP
-    'prediction_log.sqlite'
-    """
-    return log_file(os.environ.get("PRODML_LOG_DB") or DEFAULT_LOG_NAME)
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def model_version(manifest: dict[str, Any]) -> str:
@@ -174,42 +158,53 @@ def model_version(manifest: dict[str, Any]) -> str:
 
 
 class PredictionLog:
-    """An append-only SQLite log of predictions, safe for concurrent writers.
+    """An append-only log of predictions, safe for concurrent writers, on SQLite or PostgreSQL.
 
     Parameters
     ----------
-    path : str or pathlib.Path
-        The database file; created, with its folder, if needed.
+    location : str or pathlib.Path
+        A SQLite file (created, with its folder, if needed) or a PostgreSQL URL (see
+        :func:`~.log_database.log_location`).
+    on_unwritten : callable, default=None
+        Called with the number of rows of each batch that could not be written (see
+        :func:`unwritten_rows_counter`).
+
+    Attributes
+    ----------
+    location : pathlib.Path or str
+        Where the log is.
+    unwritten : int
+        The rows this log could not write since it was opened.
 
     Examples
     --------
     >>> log = PredictionLog(tmp_path / "log.sqlite")  # doctest: +SKIP
     >>> log.append("predict", "skops-3f2a", [("req-1", {"x": 1.0}, "Adelie")],
     ...            latency_ms=0.4)  # doctest: +SKIP
+    1
     """
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = log_file(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._connection = sqlite3.connect(
-            self.path, timeout=_BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None
-        )
-        with self._lock:
-            self._connection.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
-            self._connection.execute("PRAGMA journal_mode = WAL")
-            self._connection.execute("PRAGMA synchronous = NORMAL")
-            self._connection.execute(_SCHEMA)
-            self._add_new_columns()
+    def __init__(
+        self, location: str | Path, *, on_unwritten: Callable[[int], None] | None = None
+    ) -> None:
+        from sqlalchemy import MetaData
 
-    def _add_new_columns(self) -> None:
-        present = {row[1] for row in self._connection.execute("PRAGMA table_info(predictions)")}
-        for name, definition in _ADDED_COLUMNS.items():
-            if name not in present:
-                with contextlib.suppress(sqlite3.OperationalError):  # another writer added it
-                    self._connection.execute(
-                        f"ALTER TABLE predictions ADD COLUMN {name} {definition}"
-                    )
+        self.location = log_location(location)
+        if isinstance(self.location, Path):
+            self.location.parent.mkdir(parents=True, exist_ok=True)
+        self.unwritten = 0
+        self._on_unwritten = on_unwritten
+        self._engine = engine(self.location)
+        metadata = MetaData()
+        self._table, self._gaps = table(metadata), gaps_table(metadata)
+        self._lock = threading.Lock()  # guards the failure state below
+        self._ready = False
+        self._gap: dict[str, Any] | None = None  # rows not written, not yet recorded
+        self._retry_at = 0.0
+        self._write([])  # create the schema now if the database is there
+
+    def __repr__(self) -> str:
+        return f"PredictionLog('{shown_location(self.location)}', unwritten={self.unwritten})"
 
     def append(
         self,
@@ -220,7 +215,7 @@ class PredictionLog:
         latency_ms: float,
         quality: Sequence[str] | None = None,
         role: str = "served",
-    ) -> None:
+    ) -> int:
         """Write the predictions of one batch, all or none, in one transaction.
 
         Parameters
@@ -239,6 +234,12 @@ class PredictionLog:
         role : {"served", "shadow"}, default="served"
             Whether the client got these predictions, or a shadow model made them.
 
+        Returns
+        -------
+        int
+            The rows written: ``len(rows)``, or 0 when the database could not take them
+            (then counted in :attr:`unwritten`, see the module's notes).
+
         Raises
         ------
         ValueError
@@ -251,46 +252,142 @@ class PredictionLog:
             raise ValueError(
                 f"{len(quality)} quality entries for {len(rows)} rows; pass one per row."
             )
-        timestamp = datetime.now(UTC).isoformat(timespec="microseconds")
+        timestamp = _now()
         values = [
-            (
-                timestamp,
-                request_id,
-                endpoint,
-                version,
-                len(rows),
-                latency_ms,
-                json.dumps(inputs),
-                json.dumps(output),
-                issues,
-                role,
-            )
+            {
+                "timestamp": timestamp,
+                "request_id": request_id,
+                "endpoint": endpoint,
+                "model_version": version,
+                "batch_size": len(rows),
+                "latency_ms": latency_ms,
+                "inputs": json.dumps(inputs),
+                "outputs": json.dumps(output),
+                "quality": issues,
+                "role": role,
+            }
             for (request_id, inputs, output), issues in zip(rows, quality, strict=True)
         ]
+        return self._write(values)
+
+    def _write(self, values: list[dict[str, Any]]) -> int:
+        from sqlalchemy import insert
+        from sqlalchemy.exc import SQLAlchemyError
+
         with self._lock:
-            self._connection.execute("BEGIN IMMEDIATE")
-            try:
-                self._connection.executemany(_INSERT, values)
-            except BaseException:
-                self._connection.execute("ROLLBACK")
-                raise
-            self._connection.execute("COMMIT")
+            if time.monotonic() < self._retry_at:
+                self._count(len(values))
+                return 0
+            gap, self._gap = self._gap, None
+        try:
+            with self._engine.begin() as connection:
+                if not self._ready:
+                    create_schema(connection)
+                if gap is not None:
+                    connection.execute(insert(self._gaps), [gap])
+                if values:
+                    connection.execute(insert(self._table), values)
+        except SQLAlchemyError as error:
+            self._failed(len(values), gap, error)
+            return 0
+        self._ready = True
+        return len(values)
+
+    def _count(self, rows: int) -> None:
+        # with self._lock held
+        if rows:
+            self.unwritten += rows
+            now = _now()
+            if self._gap is None:
+                self._gap = {"since": now, "until": now, "rows": 0, "reason": ""}
+            self._gap["until"] = now
+            self._gap["rows"] += rows
+            if self._on_unwritten is not None:
+                self._on_unwritten(rows)
+
+    def _failed(self, rows: int, gap: dict[str, Any] | None, error: Exception) -> None:
+        reason = self._reason(error)
+        with self._lock:
+            if gap is not None:  # not recorded: merge it back
+                if self._gap is not None:
+                    gap["until"], gap["rows"] = self._gap["until"], gap["rows"] + self._gap["rows"]
+                self._gap = gap
+            self._count(rows)
+            if self._gap is not None:
+                self._gap["reason"] = reason
+            self._retry_at = time.monotonic() + RETRY_AFTER_S
+            unwritten = self.unwritten
+        logger.warning(
+            "The prediction log at %s could not take %d rows (%s); they were answered, not "
+            "logged (%d unwritten so far). Next try in %.0f s.",
+            shown_location(self.location), rows, reason, unwritten, RETRY_AFTER_S,
+        )  # fmt: skip
+
+    def _reason(self, error: Exception) -> str:
+        original = getattr(error, "orig", None) or error
+        text = f"{type(original).__name__}: {str(original).strip().splitlines()[0]}"
+        password = self._password()
+        return text.replace(password, "***") if password else text
+
+    def _password(self) -> str | None:
+        if isinstance(self.location, Path):
+            return None
+        return self._engine.url.password  # type: ignore[return-value]
 
     def close(self) -> None:
-        """Close the connection."""
-        with self._lock:
-            self._connection.close()
+        """Record a pending gap if the database takes it now, and close the connections."""
+        if self._gap is not None:
+            with self._lock:
+                self._retry_at = 0.0
+            self._write([])
+        self._engine.dispose()
 
 
-def read_log(path: str | Path) -> pd.DataFrame:
-    """Read a prediction log into a DataFrame, one row per prediction, oldest first.
+def _read(location: str | Path, name: str) -> tuple[Path | str, Any]:
+    """Read one table of a log: its location, and its rows with their column names."""
+    from sqlalchemy import MetaData, inspect, literal, select
 
-    The file is opened read-only, so a running server can keep writing to it.
+    where = log_location(location)
+    missing = FileNotFoundError(
+        f"No prediction log at {shown_location(where)}. Serve some predictions first, or "
+        "pass the location the server writes to (PRODML_LOG_DB, or server.log_db of serve())."
+    )
+    if isinstance(where, Path) and not where.is_file():
+        raise missing
+    reader = engine(where, read_only=True)
+    try:
+        with reader.connect() as connection:
+            if not inspect(connection).has_table(name):
+                if name == "predictions":
+                    raise missing
+                return where, None
+            metadata = MetaData()
+            tables = {"predictions": table(metadata), "log_gaps": gaps_table(metadata)}
+            chosen = tables[name]
+            present = {c["name"] for c in inspect(connection).get_columns(name)}
+            columns = [
+                column
+                if column.name in present
+                else literal(column.server_default.arg).label(column.name)
+                for column in chosen.columns
+                if column.name != "id"
+            ]
+            result = connection.execute(select(*columns).order_by(chosen.c.id))
+            return where, (list(result.keys()), result.all())
+    finally:
+        reader.dispose()
+
+
+def read_log(location: str | Path) -> pd.DataFrame:
+    """Read a prediction log into a DataFrame, one row per prediction, in the order written.
+
+    A SQLite file is opened read-only, so a running server can keep writing to it.
 
     Parameters
     ----------
-    path : str or pathlib.Path
-        The log's database file (``PRODML_LOG_DB`` of the server, or ``server.log_db``).
+    location : str or pathlib.Path
+        The log: its SQLite file or its PostgreSQL URL (``PRODML_LOG_DB`` of the server, or
+        ``server.log_db``).
 
     Returns
     -------
@@ -306,7 +403,9 @@ def read_log(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     FileNotFoundError
-        If there is no log at ``path``.
+        If there is no log at ``location`` (no file, or no table in the database).
+    LogLocationError
+        If ``location`` is a URL of another database.
 
     Examples
     --------
@@ -316,25 +415,44 @@ def read_log(path: str | Path) -> pd.DataFrame:
     """
     import pandas as pd
 
-    path = log_file(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"No prediction log at {path}. Serve some predictions first, or pass the path "
-            "the server writes to (PRODML_LOG_DB, or server.log_db of serve())."
-        )
-    uri = f"{path.resolve().as_uri()}?mode=ro"
-    with contextlib.closing(sqlite3.connect(uri, uri=True)) as connection:
-        present = {row[1] for row in connection.execute("PRAGMA table_info(predictions)")}
-        added = ", ".join(  # a log no server opened since the columns were added
-            name if name in present else f"{definition.split()[-1]} AS {name}"
-            for name, definition in _ADDED_COLUMNS.items()
-        )
-        frame = pd.read_sql_query(
-            "SELECT timestamp, request_id, endpoint, model_version, batch_size, latency_ms, "
-            f"inputs, outputs, {added} FROM predictions ORDER BY id",
-            connection,
-        )
+    _, (columns, rows) = _read(location, "predictions")
+    frame = pd.DataFrame(rows, columns=columns)
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601")
     for column in ("inputs", "outputs"):
         frame[column] = frame[column].map(json.loads)
+    return frame
+
+
+def read_log_gaps(location: str | Path) -> pd.DataFrame:
+    """Read the gaps a log records: rows its writers answered but could not write.
+
+    Parameters
+    ----------
+    location : str or pathlib.Path
+        The log, as for :func:`read_log`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per gap, oldest first: ``since`` and ``until`` (UTC, the first and last
+        batch not written), ``rows`` and ``reason`` (the database's error). Empty when
+        every row was written, or the log predates gaps.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no log at ``location``.
+
+    Examples
+    --------
+    >>> read_log_gaps(server.log_db)["rows"].sum()  # doctest: +SKIP
+    0
+    """
+    import pandas as pd
+
+    _, found = _read(location, "log_gaps")
+    columns, rows = found if found is not None else (["since", "until", "rows", "reason"], [])
+    frame = pd.DataFrame(rows, columns=columns).astype({"rows": "int64"})
+    for column in ("since", "until"):
+        frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
     return frame

@@ -16,8 +16,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .log_database import log_location
 from .ports import free_port
-from .prediction_log import DEFAULT_LOG_NAME, log_file
+from .prediction_log import DEFAULT_LOG_NAME
 from .rollout import rollout_env
 from .watched_server import ServerStartError, WatchedServer
 
@@ -43,8 +44,9 @@ class ModelServer(WatchedServer):
     bento : str or None
         The tag of the Bento it serves, e.g. ``"prodml-model-service:latest"``; ``None``
         when it serves the source's service.
-    log_db : pathlib.Path
-        Its prediction log (read it with :func:`~prodml_workshop.serving.read_log`).
+    log_db : pathlib.Path or str
+        Its prediction log, a SQLite file or a PostgreSQL URL (read it with
+        :func:`~prodml_workshop.serving.read_log`).
 
     Notes
     -----
@@ -57,7 +59,7 @@ class ModelServer(WatchedServer):
         self,
         *,
         model_dir: Path | None,
-        log_db: Path,
+        log_db: Path | str,
         host: str,
         port: int,
         workers: int,
@@ -179,7 +181,9 @@ def serve(
         Adaptive batching: requests that arrive together are merged into one model call.
         ``False`` makes every request its own call (``PRODML_BATCHING=0``).
     log_db : str or pathlib.Path, default=None
-        The prediction log; ``prediction_log.sqlite`` in the current folder when ``None``.
+        The prediction log: a SQLite file (``prediction_log.sqlite`` in the current folder
+        when ``None``) or a PostgreSQL URL, ``postgresql://user@host:5432/db`` (see
+        :mod:`.prediction_log`).
     timeout : float, default=60.0
         Seconds to wait for ``GET /readyz`` to answer 200.
     grace : float, default=10.0
@@ -223,7 +227,7 @@ def serve(
     return _start(
         lambda free: ModelServer(
             model_dir=Path(model_dir).expanduser().resolve(),
-            log_db=log_file(log_db or DEFAULT_LOG_NAME),
+            log_db=log_location(log_db or DEFAULT_LOG_NAME),
             host=host,
             port=port or free,
             workers=workers,
@@ -271,7 +275,9 @@ def serve_bento(
     batching : bool, default=True
         Adaptive batching, as for :func:`serve`.
     log_db : str or pathlib.Path, default=None
-        The prediction log; ``prediction_log.sqlite`` in the current folder when ``None``.
+        The prediction log: a SQLite file (``prediction_log.sqlite`` in the current folder
+        when ``None``) or a PostgreSQL URL, ``postgresql://user@host:5432/db`` (see
+        :mod:`.prediction_log`).
     timeout : float, default=60.0
         Seconds to wait for ``GET /readyz`` to answer 200.
     grace : float, default=10.0
@@ -301,7 +307,7 @@ def serve_bento(
             model_dir=None,
             bento=bento,
             bentoml_home=Path(home).expanduser().resolve(),
-            log_db=log_file(log_db or DEFAULT_LOG_NAME),
+            log_db=log_location(log_db or DEFAULT_LOG_NAME),
             host=host,
             port=port or free,
             workers=workers,

@@ -2,7 +2,8 @@
 
 It serves the model package named by ``PRODML_MODEL_DIR`` (the default penguin model when
 unset; a Bento's own model when run from a Bento) and logs every prediction to
-``PRODML_LOG_DB`` (``prediction_log.sqlite`` in the working folder when unset).
+``PRODML_LOG_DB`` (``prediction_log.sqlite`` in the working folder when unset; or a
+PostgreSQL URL, see :mod:`.prediction_log`).
 ``PRODML_BATCHING=0`` turns adaptive batching off, so that every request is its own model call
 (the scaling session compares both). When this module is imported, the package is copied into
 BentoML's model store and checked (see :mod:`.service_startup`), and the request types are
@@ -27,7 +28,12 @@ from prodml_workshop.packaging import load_model, read_profile
 
 from .metadata import metadata_app
 from .middleware import RequestGuard
-from .prediction_log import PredictionLog, log_path_from_env, model_version
+from .prediction_log import (
+    PredictionLog,
+    log_location_from_env,
+    model_version,
+    unwritten_rows_counter,
+)
 from .predictor import BatchPredictor, Scorer
 from .responses import label_type, served
 from .rollout import VersionRouter
@@ -67,7 +73,7 @@ class ModelService:
             second = Scorer(load_model(SECOND.path), read_profile(SECOND.path))
         self.predictor = BatchPredictor(
             Scorer(self.model, read_profile(self.bento_model.path)),
-            PredictionLog(log_path_from_env()),
+            PredictionLog(log_location_from_env(), on_unwritten=unwritten_rows_counter()),
             quality=ROLLOUT.quality,
             second=second,
             mode=ROLLOUT.mode,
