@@ -434,6 +434,32 @@ def test_q4_refuses_the_wrong_percentile_every_time(answer, says):
     assert says in result.message and len(result.message) < 300, result.message
 
 
+def _at_or_above(log, slo_ms):
+    p95 = log.drop_duplicates("request_id").groupby("model_version")["latency_ms"].quantile(0.95)
+    return set(p95[p95 >= slo_ms].index)
+
+
+def _by_median(log, slo_ms):
+    median = log.drop_duplicates("request_id").groupby("model_version")["latency_ms"].median()
+    return set(median[median > slo_ms].index)
+
+
+def _predict_only(log, slo_ms):
+    return _slo(log[log["endpoint"] == "predict"], slo_ms)
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (_at_or_above, "exactly at `slo_ms` meets the objective"),
+        (_by_median, "the mean or the median"),
+        (_predict_only, "gives the verdict of"),  # of `/predict` alone, or of another method
+    ],
+)
+def test_q4_refuses_a_percentile_on_the_objective_and_a_median_at_every_check(answer, says):
+    _checks.refused_every_time(4, says, 20, versions_breaking_slo=answer)
+
+
 def test_q4_refuses_an_answer_that_drops_rows_in_place():
     def in_place(log, slo_ms):
         log.drop_duplicates("request_id", inplace=True)

@@ -2,9 +2,12 @@
 
 The check writes prediction logs with the service's own :class:`~prodml_workshop.serving.
 PredictionLog` at every check: two or three model versions, requests of 1 to 20 penguins (one
-log row per penguin, the request's latency on each), big requests slower. For each log it
-chooses the objective so that the common wrong methods — percentiles over prediction rows, the
-mean, the maximum, all versions pooled — give another verdict than the right one.
+log row per penguin, the request's latency on each; requests to ``/predict`` and
+``/predict_proba`` alike), big requests slower. For each log it chooses the objective so that the
+common wrong methods — percentiles over prediction rows, the mean (or the median), the maximum,
+all versions pooled, ``/predict`` requests alone — give another verdict than the right one; and
+in one log a version's 95th percentile sits exactly on the objective (it meets it: only *above*
+breaks it).
 """
 
 from __future__ import annotations
@@ -96,8 +99,8 @@ def slo_breaches(log: pd.DataFrame, slo_ms: float) -> set[str]:
     }
 
 
-def _wrong_methods(log: pd.DataFrame, slo_ms: float) -> dict[str, set[str]]:
-    """What the common wrong methods answer, by what to tell the student."""
+def _wrong_methods(log: pd.DataFrame, slo_ms: float) -> list[tuple[str, set[str]]]:
+    """What to tell the student, and what the common wrong method it names answers."""
 
     def by(frame: pd.DataFrame, stat: Callable[[pd.Series], float]) -> set[str]:
         grouped = frame.groupby("model_version")["latency_ms"]
@@ -105,14 +108,31 @@ def _wrong_methods(log: pd.DataFrame, slo_ms: float) -> dict[str, set[str]]:
 
     requests = _per_request(log)
     pooled = _p95(requests["latency_ms"]) > slo_ms
-    return {
-        "percentiles over log rows: a request of 20 penguins is one wait, not 20": by(log, _p95),
-        "the mean: the objective is on the slowest 5 % of requests": by(requests, np.mean),
-        "the maximum: 5 % of requests may take longer": by(requests, np.max),
-        "all versions pooled: judge each version on its own requests": (
-            set(requests["model_version"]) if pooled else set()
-        ),
+    at_or_above = {
+        str(v) for v, lat in requests.groupby("model_version")["latency_ms"] if _p95(lat) >= slo_ms
     }
+    typical = (
+        "a typical request (the mean or the median): the objective is on the slowest 5 % of "
+        "requests"
+    )
+    return [
+        (
+            "`>=`: a 95th percentile exactly at `slo_ms` meets the objective, only above breaks it",
+            at_or_above,
+        ),
+        ("percentiles over log rows: a request of 20 penguins is one wait, not 20", by(log, _p95)),
+        (
+            "`/predict` alone: the same version answers `/predict_proba`, its requests count too",
+            by(requests[requests["endpoint"] == "predict"], _p95),
+        ),
+        (typical, by(requests, np.mean)),
+        (typical, by(requests, np.median)),
+        ("the maximum: 5 % of requests may take longer", by(requests, np.max)),
+        (
+            "all versions pooled: judge each version on its own requests",
+            set(requests["model_version"]) if pooled else set(),
+        ),
+    ]
 
 
 def _between(low: float, high: float, rng: np.random.Generator) -> float | None:
@@ -135,13 +155,49 @@ def _objective(log: pd.DataFrame, mistake: str, rng: np.random.Generator) -> flo
         return _between(float(by_version[fastest].mean()), min(right[fastest]), rng)
     if mistake == "max":  # right: meets; the maximum: breaks
         return _between(max(right[fastest]), float(by_version[fastest].max()), rng)
+    if mistake == "endpoint":  # /predict alone gives the other verdict, for some version
+        for version, latency in by_version.items():
+            alone = latency[requests.loc[latency.index, "endpoint"] == "predict"]
+            if alone.empty:
+                continue
+            p95, low, high = _p95(alone), min(right[version]), max(right[version])
+            slo = _between(high, p95, rng) if p95 > high else _between(p95, low, rng)
+            if slo is not None and not low <= slo <= high:
+                return slo
+        return None
     # pooled: the fastest version meets, all versions together break
     return _between(max(right[fastest]), _p95(requests["latency_ms"]), rng)
 
 
-def _same_verdict_by_any_percentile(log: pd.DataFrame, slo_ms: float) -> bool:
+def _on_the_objective(
+    log: pd.DataFrame, rng: np.random.Generator
+) -> tuple[pd.DataFrame, float, str] | None:
+    """The log with one version's 95th percentile exactly on the objective, by any definition.
+
+    The requests ranked 47th to 51st of the version's 52 (every usual definition of the 95th
+    percentile, from numpy's ``lower`` to ``statistics.quantiles``, falls among them) get the
+    same latency, which becomes the objective. None if that would reorder its requests.
+    """
+    requests = _per_request(log)
+    version = str(rng.choice(sorted(requests["model_version"].unique())))
+    latency = requests.loc[requests["model_version"] == version, "latency_ms"].sort_values()
+    n = len(latency)
+    slo = round(float(latency.iloc[n - 4]), 1)
+    if not latency.iloc[n - 7] < slo < latency.iloc[n - 1]:
+        return None
+    plateau = set(requests.loc[latency.index[n - 6 : n - 1], "request_id"])
+    log = log.copy()
+    log.loc[log["request_id"].isin(plateau), "latency_ms"] = slo
+    return log, slo, version
+
+
+def _same_verdict_by_any_percentile(
+    log: pd.DataFrame, slo_ms: float, *, except_version: str | None = None
+) -> bool:
     """Whether every usual percentile definition gives each version the same verdict."""
-    for _, latency in _per_request(log).groupby("model_version")["latency_ms"]:
+    for version, latency in _per_request(log).groupby("model_version")["latency_ms"]:
+        if version == except_version:
+            continue
         values = [_p95(latency, m) for m in _METHODS]
         if 0.98 * min(values) <= slo_ms <= 1.02 * max(values):
             return False
@@ -151,13 +207,15 @@ def _same_verdict_by_any_percentile(log: pd.DataFrame, slo_ms: float) -> bool:
 def slo_cases(rng: np.random.Generator) -> Iterator[tuple[pd.DataFrame, float]]:
     """One log and objective per common wrong method, on which it gives the wrong verdict.
 
+    The last has a version whose 95th percentile is exactly the objective: it meets it.
+
     Examples
     --------
     >>> len(list(slo_cases(np.random.default_rng(0))))
-    4
+    6
     """
     with tempfile.TemporaryDirectory(prefix="prodml-02-q4-") as tmp:
-        for mistake in ("rows", "mean", "max", "pooled"):
+        for mistake in ("rows", "mean", "max", "pooled", "endpoint", "on"):
             for attempt in range(20):
                 versions = {
                     f"skops-{rng.bytes(4).hex()}": (
@@ -167,6 +225,14 @@ def slo_cases(rng: np.random.Generator) -> Iterator[tuple[pd.DataFrame, float]]:
                 }  # fmt: skip
                 path = Path(tmp) / f"{mistake}-{attempt}.sqlite"
                 log = read_log(write_slo_log(path, rng, versions))
+                if mistake == "on":
+                    case = _on_the_objective(log, rng)
+                    if case is not None and _same_verdict_by_any_percentile(
+                        case[0], case[1], except_version=case[2]
+                    ):
+                        yield case[:2]
+                        break
+                    continue
                 slo = _objective(log, mistake, rng)
                 if slo is not None and _same_verdict_by_any_percentile(log, slo):
                     yield log, slo
@@ -196,7 +262,7 @@ class SloQuestion(FunctionQuestion):
         actual = {str(v) for v in actual}
         if actual == expected:
             return
-        for mistake, answer in _wrong_methods(*self._case).items():
+        for mistake, answer in _wrong_methods(*self._case):
             if answer == actual:
                 raise Incorrect(f"{what} gives the verdict of {mistake}.")
         wrong = sorted(actual ^ expected)[0]
