@@ -1,4 +1,5 @@
-"""The serving lecture's props: cold and warm timings, and what a built Bento holds.
+"""The serving lecture's props: a one-screen service, a server's processes, cold and warm timings,
+and what a built Bento holds.
 
 Examples
 --------
@@ -9,5 +10,16 @@ Examples
 
 from .bento_contents import bento_summary, folder_tree
 from .cold_start import cold_start_cost, time_call, time_calls
+from .penguin_server import SERVICE, process_table, serve_penguin_service, store_model
 
-__all__ = ["bento_summary", "cold_start_cost", "folder_tree", "time_call", "time_calls"]
+__all__ = [
+    "SERVICE",
+    "bento_summary",
+    "cold_start_cost",
+    "folder_tree",
+    "process_table",
+    "serve_penguin_service",
+    "store_model",
+    "time_call",
+    "time_calls",
+]
