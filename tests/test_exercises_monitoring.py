@@ -133,9 +133,15 @@ def test_q1_blank_and_stub_are_not_attempted():
 # --- q2: the drifted column ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("answer", ["temperature", " temperature ", ["temperature"]])
+@pytest.mark.parametrize("answer", ["temperature", " temperature "])
 def test_q2_accepts_the_drifted_column(answer):
     assert _question(2, drifted_column=answer).evaluate().status is Status.PASS
+
+
+@pytest.mark.parametrize("answer", [["temperature"], ("temperature",), {"temperature"}])
+def test_q2_refuses_a_list_holding_the_name(answer):
+    result = _question(2, drifted_column=answer).evaluate()
+    assert result.status is Status.FAIL and "one column name (a string)" in result.message
 
 
 def test_q2_explains_why_another_column_did_not_drift():

@@ -240,6 +240,15 @@ def test_q4_refuses_wrong_is_intact_saying_which_package(answer, message):
     assert result.status is Status.FAIL and message in result.message
 
 
+def test_q4_refuses_an_is_intact_that_writes_into_the_package():
+    def leaves_a_mark(path):
+        (Path(path) / "checked.txt").write_text("checked")
+        return _rehash(path)
+
+    result = _question(4, is_intact=leaves_a_mark).evaluate()
+    assert result.status is Status.FAIL and "changed the package's files" in result.message
+
+
 def test_q4_checks_a_missing_artifact():
     def skips_missing_files(path):
         path = Path(path)

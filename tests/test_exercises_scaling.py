@@ -245,6 +245,17 @@ def test_q3_refuses_the_course_model_and_a_dataframe():
     assert frame.status is Status.FAIL and "DataFrame" in frame.message
 
 
+def test_q3_refuses_a_task_that_writes_into_its_partition():
+    def writes_back(path, model_dir):
+        frame = pd.read_parquet(path)
+        predictions = load_model(model_dir).predict(frame)
+        frame.assign(prediction=predictions).to_parquet(path)
+        return predictions
+
+    result = _question(3, score_partition=writes_back).evaluate()
+    assert result.status is Status.FAIL and "changed the partition" in result.message
+
+
 def test_q3_blank_is_not_attempted(monkeypatch):
     import prodml_workshop.packaging
     import prodml_workshop.props.scaling

@@ -184,6 +184,16 @@ def test_q1_refuses_a_client_that_returns_the_error_as_predictions(q1_url):
 
 
 @pytest.mark.server
+def test_q1_refuses_a_client_that_changes_its_records(q1_url):
+    def reorders(url, records):
+        records.reverse()  # in place: the caller's list is reversed too
+        return _over_http(url, records)[::-1]
+
+    result = _question(1, predict_over_http=reorders).evaluate()
+    assert result.status is Status.FAIL and "changed its input" in result.message
+
+
+@pytest.mark.server
 def test_q1_explains_a_wrong_body(q1_url):
     def wrong_key(url, records):
         response = requests.post(f"{url}/predict", json={"rows": records}, timeout=30)

@@ -8,13 +8,15 @@ function still needs its data). ``sys.exit()`` and errors inside it become a ver
 from __future__ import annotations
 
 import copy
+import hashlib
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from prodml_workshop.exercises.comparisons import Incorrect, NotAttempted, unchanged
 
-__all__ = ["PLACEHOLDER", "call_answer", "pristine_copy", "short_repr"]
+__all__ = ["PLACEHOLDER", "call_answer", "files_digest", "pristine_copy", "short_repr"]
 
 
 class _Placeholder:
@@ -44,6 +46,27 @@ def pristine_copy(args: tuple) -> tuple:
         except Exception:  # a server, a connection, a lock
             copies.append(arg)
     return tuple(copies)
+
+
+def files_digest(path: str | Path) -> dict[str, str]:
+    """The SHA-256 of every file at ``path`` (a file, or a folder and all below it), by path.
+
+    Taken before and after a student's function runs, it tells whether the function changed,
+    added or deleted a file it was only meant to read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (Path(tmp) / "a.txt").write_text("a")
+    ...     before = files_digest(tmp)
+    ...     _ = (Path(tmp) / "a.txt").write_text("b")
+    ...     before == files_digest(tmp)
+    False
+    """
+    path = Path(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    return {str(f): hashlib.sha256(f.read_bytes()).hexdigest() for f in files if f.exists()}
 
 
 def short_repr(value: Any, limit: int = 40) -> str:

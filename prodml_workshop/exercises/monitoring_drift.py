@@ -75,9 +75,12 @@ class DriftedColumn(Question):
 
     def _check(self, drifted_column: Any) -> None:
         answer = drifted_column
-        if isinstance(answer, list | tuple | set) and len(answer) == 1:
-            (answer,) = answer
         reference, current = drift_case()
+        if isinstance(answer, list | tuple | set | np.ndarray | pd.Index | pd.Series):
+            raise Incorrect(
+                f"`drifted_column` should be one column name (a string), not a "
+                f"{type(answer).__name__}: take the name out of it (e.g. `names[0]`)."
+            )
         if not isinstance(answer, str):
             raise Incorrect(
                 "`drifted_column` should be a column name (a string) such as 'humidity', "

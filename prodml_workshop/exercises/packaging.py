@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
+from prodml_workshop.exercises.answers import files_digest
 from prodml_workshop.exercises.core import (
     FunctionQuestion,
     Incorrect,
@@ -347,9 +348,15 @@ class IsIntact(FunctionQuestion):
 
     def reference(self, path: Path) -> bool:
         self._current = str(path)
+        self._files = files_digest(path)  # before the student's function runs
         return self._truth[self._current][0]
 
     def compare(self, actual: Any, expected: Any, what: str) -> None:
+        if files_digest(self._current) != self._files:
+            raise Incorrect(
+                f"{what} changed the package's files (wrote, added or deleted one): a check "
+                "only reads the package it is given."
+            )
         if not isinstance(actual, bool | np.bool_):
             raise Incorrect(f"{what} returned {actual!r}; it should return True or False.")
         if bool(actual) != expected:

@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from prodml_workshop.exercises.answers import files_digest
 from prodml_workshop.exercises.core import (
     FunctionQuestion,
     Incorrect,
@@ -310,12 +311,18 @@ class ScorePartition(Question):
             served = load_model(model_dir)
             for path in sorted(folder.glob("*.parquet")):
                 what = f"`{name}({path.name!r}, model_dir)`"
+                files = files_digest(path) | files_digest(model_dir)
                 try:
                     actual = score_partition(str(path), str(model_dir))
                 except NotImplementedError:
                     raise NotAttempted(f"`{name}` still raises NotImplementedError.") from None
                 except Exception as err:
                     raise Incorrect(f"{what} raised {type(err).__name__}: {err}") from None
+                if files_digest(path) | files_digest(model_dir) != files:
+                    raise Incorrect(
+                        f"{what} changed the partition or the model package: a task only "
+                        "reads them (another task, or a retry, reads them again)."
+                    )
                 if isinstance(actual, pd.DataFrame):
                     raise Incorrect(f"{what} returned a DataFrame: return the predictions only.")
                 if isinstance(actual, np.ndarray | pd.Series):

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
-from prodml_workshop.exercises.answers import short_repr
+from prodml_workshop.exercises.answers import call_answer, short_repr
 from prodml_workshop.exercises.core import (
     Incorrect,
     NotAttempted,
@@ -226,13 +226,10 @@ class PredictOverHttp(Question):
                     raise Incorrect(f"the check could not start its server: {err}") from None
             for rows in batches:
                 records = to_records(rows)
-                what = f"`{name}(url, <{len(records)} records>)`"
-                try:
-                    actual = _call(predict_over_http, name, url, records)
-                except NotAttempted:
-                    raise
-                except Exception as err:
-                    raise Incorrect(f"{what} raised {type(err).__name__}: {err}") from None
+                shown = f"url, <{len(records)} records>"
+                what = f"`{name}({shown})`"
+                # Raises Incorrect if it raises, or changes `records` in place.
+                actual = call_answer(predict_over_http, (url, records), name=name, shown=shown)
                 expected = served.predict(rows).tolist()
                 if isinstance(actual, np.ndarray):
                     actual = actual.tolist()
