@@ -21,7 +21,7 @@ import pandas as pd
 import psutil
 import pytest
 import requests
-from postgres_server import PostgresCluster, postgres_bindir
+from postgres_server import PostgresCluster, postgres_or_skip
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.packaging import save_model
@@ -214,17 +214,6 @@ def make_lab() -> Callable[..., contextlib.AbstractContextManager[str]]:
     none survives and the port is free.
     """
     return _running_lab
-
-
-def postgres_or_skip() -> Path:
-    """The PostgreSQL binaries' folder; skip the test without them, but fail it in CI."""
-    bindir = postgres_bindir()
-    if bindir is None:
-        reason = "PostgreSQL is not installed (no initdb): apt-get install postgresql"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason} (CI is set: .ci/run installs it)")
-        pytest.skip(reason)
-    return bindir
 
 
 @pytest.fixture(scope="session")

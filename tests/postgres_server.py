@@ -19,6 +19,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from prodml_workshop.serving.ports import free_port
 
 #: The role the tests connect as; its password is made per cluster.
@@ -120,3 +122,14 @@ class PostgresCluster:
     def __exit__(self, *_: object) -> None:
         self.stop("immediate")
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def postgres_or_skip() -> Path:
+    """The PostgreSQL binaries' folder; skip the test without them, but fail it in CI."""
+    bindir = postgres_bindir()
+    if bindir is None:
+        reason = "PostgreSQL is not installed (no initdb): apt-get install postgresql"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI is set: .ci/run installs it)")
+        pytest.skip(reason)
+    return bindir

@@ -31,6 +31,8 @@ HEAVY = [
     "locust",
     "playwright",
     "safetensors",
+    "sqlalchemy",  # the prediction log's engine: imported when a log is opened or read
+    "psycopg",  # and its PostgreSQL driver, only for a postgresql:// log
 ]
 
 

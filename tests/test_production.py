@@ -1,6 +1,7 @@
 """The capstone's loop: traffic to a real server, the monitoring job, retraining, redeploying."""
 
 import shutil
+import warnings
 
 import matplotlib
 import pandas as pd
@@ -15,6 +16,7 @@ from prodml_workshop.monitoring import save_reference
 from prodml_workshop.packaging import read_manifest, save_model
 from prodml_workshop.production import (
     DeploymentError,
+    IncompleteLogWarning,
     MonitoringJob,
     UnwatchedVersionError,
     compare_versions,
@@ -109,9 +111,8 @@ def test_seasonal_reference_keeps_the_same_weeks_of_any_year_or_falls_back_to_al
     assert seasonal_reference(few_weeks, "2014-08-01") is few_weeks
 
 
-def test_monitoring_job_alerts_at_the_end_of_the_drifted_week_only(packages, traffic, tmp_path):
+def test_monitoring_job_alerts_at_the_end_of_the_drifted_week_only(packages, traffic, log_db):
     v1, _ = packages
-    log_db = tmp_path / "log.sqlite"
     job = MonitoringJob(log_db, start=START, features=FEATURES)
     version = job.watch(v1)
     assert version == model_version(read_manifest(v1))
@@ -133,8 +134,7 @@ def test_monitoring_job_alerts_at_the_end_of_the_drifted_week_only(packages, tra
     assert job.run().loc[DRIFT_DAY, ["temp_max", "temp_min"]].max() < 1e-4  # p-values
 
 
-def test_monitoring_job_names_the_fix_for_an_unwatched_version(packages, traffic, tmp_path):
-    log_db = tmp_path / "log.sqlite"
+def test_monitoring_job_names_the_fix_for_an_unwatched_version(packages, traffic, tmp_path, log_db):
     _write_log(log_db, traffic.head(7), "skops-000000000000")
     job = MonitoringJob(log_db, start=START, features=FEATURES)
     with pytest.raises(UnwatchedVersionError, match=r"job\.watch\(package\)"):
@@ -145,8 +145,35 @@ def test_monitoring_job_names_the_fix_for_an_unwatched_version(packages, traffic
         job.watch(bare)
 
 
-def test_labelled_log_joins_the_feedback_by_day(traffic, tmp_path):
-    log_db = tmp_path / "log.sqlite"
+def test_monitoring_job_warns_when_the_log_records_rows_it_could_not_write(
+    packages, traffic, log_db
+):
+    import sqlalchemy
+
+    from prodml_workshop.serving.log_database import engine, gaps_table, log_location
+
+    job = MonitoringJob(log_db, start=START, features=FEATURES)
+    _write_log(log_db, traffic.head(7), job.watch(packages[0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a complete log: no warning
+        assert len(job.run()) == 1 and job.log_gaps().empty
+    writer = engine(log_location(log_db))
+    with writer.begin() as connection:  # what a server writes once the database is back
+        gap = {"since": "2026-12-06T21:00:00+00:00", "until": "2026-12-06T21:00:09+00:00"}
+        connection.execute(
+            sqlalchemy.insert(gaps_table(sqlalchemy.MetaData())),
+            [{**gap, "rows": 12, "reason": "OperationalError: connection refused"}],
+        )
+    writer.dispose()
+    with pytest.warns(IncompleteLogWarning, match="12 predictions were answered but could not"):
+        job.run()
+    assert job.log_gaps()["rows"].tolist() == [12]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once, not at every run
+        job.run()
+
+
+def test_labelled_log_joins_the_feedback_by_day(traffic, log_db):
     _write_log(log_db, traffic.head(5), "skops-1")
     feedback = traffic[["date", "weather"]].iloc[1:4]  # the labels of three days are back
     labelled = labelled_log(read_log(log_db), feedback)
@@ -175,9 +202,8 @@ def test_retrain_fits_a_fresh_copy_on_every_part_in_time_order(training, traffic
 
 
 @pytest.mark.server
-def test_replay_logs_each_day_under_its_date_and_stops_at_the_alert(packages, traffic, tmp_path):
+def test_replay_logs_each_day_under_its_date_and_stops_at_the_alert(packages, traffic, log_db):
     v1, _ = packages
-    log_db = tmp_path / "log.sqlite"
     server = deploy(v1, log_db=log_db)
     job = MonitoringJob(log_db, start=START, features=FEATURES)
     job.watch(v1)
@@ -256,13 +282,13 @@ def test_plot_production_draws_drift_and_accuracy_per_version():
     matplotlib.pyplot.close(fig)
 
 
-def test_served_by_day_keeps_predict_rows_and_reads_only_replayed_ids_as_days(tmp_path):
-    log = PredictionLog(tmp_path / "log.sqlite")
+def test_served_by_day_keeps_predict_rows_and_reads_only_replayed_ids_as_days(log_db):
+    log = PredictionLog(log_db)
     rows = [("2014-07-01", {"wind speed": 3.5}, 1.2), ("by-hand-7f3a", {"wind speed": 1.0}, 0.4)]
     log.append("predict", "onnx-1", rows, latency_ms=1)
     log.append("predict_proba", "onnx-1", [("2014-07-02", {"wind speed": 2.0}, {})], latency_ms=1)
     log.close()
-    served = served_by_day(read_log(tmp_path / "log.sqlite"), "date")
+    served = served_by_day(read_log(log_db), "date")
     assert served.columns.tolist() == [
         "date",
         "model_version",
@@ -277,11 +303,10 @@ def test_served_by_day_keeps_predict_rows_and_reads_only_replayed_ids_as_days(tm
 @pytest.mark.server
 @pytest.mark.slow
 def test_deploy_a_shadow_then_a_canary_and_compare_the_versions_from_the_log(
-    packages, traffic, tmp_path
+    packages, traffic, log_db
 ):
     v1, v2 = packages  # the same fit, saved twice: two versions that always agree
     V1, V2 = (model_version(read_manifest(v)) for v in packages)
-    log_db = tmp_path / "log.sqlite"
     feedback = traffic[["date", "weather"]]
     server = deploy(v1, shadow=v2, log_db=log_db, timeout=180)
     shadow = replay(server, traffic.head(3), features=FEATURES, progress=False)

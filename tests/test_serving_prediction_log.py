@@ -15,6 +15,7 @@ import time
 import pandas as pd
 import pytest
 import sqlalchemy
+from postgres_server import PostgresCluster, postgres_or_skip
 
 from prodml_workshop.serving import PredictionLog, model_version, prediction_log, read_log
 from prodml_workshop.serving.log_database import LogLocationError, log_location
@@ -146,10 +147,6 @@ def test_a_sqlite_log_never_imports_the_postgresql_driver(tmp_path):
 def test_a_database_down_counts_the_unwritten_rows_and_the_log_records_the_gap(
     tmp_path, caplog, monkeypatch
 ):
-    from postgres_server import PostgresCluster
-
-    from conftest import postgres_or_skip
-
     monkeypatch.setattr(prediction_log, "RETRY_AFTER_S", 1.0)
     counted = []
     with PostgresCluster(postgres_or_skip()) as cluster:  # its own: this test stops it

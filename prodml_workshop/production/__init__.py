@@ -34,7 +34,12 @@ Examples
 from .alerts import ALERT_KINDS, Alert
 from .deployment import DeploymentError, current_server, deploy, rollback, undeploy
 from .feedback import compare_versions, labelled_log, retrain
-from .monitoring_job import MonitoringJob, UnwatchedVersionError, seasonal_reference
+from .monitoring_job import (
+    IncompleteLogWarning,
+    MonitoringJob,
+    UnwatchedVersionError,
+    seasonal_reference,
+)
 from .promotion import GateDecision, promotion_gate
 from .registry import Registry, RegistryError
 
@@ -43,6 +48,7 @@ __all__ = [
     "Alert",
     "DeploymentError",
     "GateDecision",
+    "IncompleteLogWarning",
     "MonitoringJob",
     "Registry",
     "RegistryError",

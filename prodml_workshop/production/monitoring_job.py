@@ -6,10 +6,16 @@ reference. At the end of every window, it compares the window's inputs, and the 
 outputs, with the reference of the version that served them, the same weeks of the year
 (:func:`seasonal_reference`), and raises a data-drift or prediction-drift alert when the rule
 fires.
+
+The job reads only the log. A log its servers could not write to for a while (the database
+down or slow, see :mod:`prodml_workshop.serving.prediction_log`) records the gap: every
+:meth:`MonitoringJob.run` warns, saying how many predictions were answered but not logged, and
+when; :meth:`MonitoringJob.log_gaps` lists them. Its verdicts are then on the rows written.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,13 +30,17 @@ from prodml_workshop.monitoring.prediction_drift import (
     reference_predictions,
 )
 from prodml_workshop.packaging import REFERENCE_DATA, load_model, read_manifest
-from prodml_workshop.serving import model_version, read_log
+from prodml_workshop.serving import model_version, read_log, read_log_gaps
 from prodml_workshop.serving.log_database import log_location
 
 from .alerts import Alert
 from .request_days import served_by_day
 
-__all__ = ["MonitoringJob", "UnwatchedVersionError", "seasonal_reference"]
+__all__ = ["IncompleteLogWarning", "MonitoringJob", "UnwatchedVersionError", "seasonal_reference"]
+
+
+class IncompleteLogWarning(UserWarning):
+    """The log records predictions that were answered but could not be written."""
 
 
 class UnwatchedVersionError(LookupError):
@@ -171,6 +181,7 @@ class MonitoringJob:
         self.references: dict[str, pd.DataFrame] = {}
         self.alerts: list[Alert] = []
         self._windows: dict[pd.Timestamp, dict[str, Any]] = {}
+        self._gap_rows_reported = 0
 
     def __repr__(self) -> str:
         return (
@@ -227,6 +238,31 @@ class MonitoringJob:
         """Return the first day of the window holding ``day``."""
         offset = (pd.Timestamp(day) - self.start).days // self.window_days
         return self.start + pd.Timedelta(days=offset * self.window_days)
+
+    def log_gaps(self) -> pd.DataFrame:
+        """Return the log's gaps: rows its servers answered but could not write.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``since``, ``until``, ``rows`` and ``reason`` per gap (see
+            :func:`~prodml_workshop.serving.read_log_gaps`); empty when the log is complete.
+        """
+        return read_log_gaps(self.log_db)
+
+    def _warn_of_gaps(self) -> None:
+        gaps = self.log_gaps()
+        rows = int(gaps["rows"].sum())
+        if rows > self._gap_rows_reported:
+            self._gap_rows_reported = rows
+            warnings.warn(
+                f"The log may be incomplete: {rows} predictions were answered but could not be "
+                f"written, between {gaps['since'].min():%Y-%m-%d %H:%M:%S} and "
+                f"{gaps['until'].max():%Y-%m-%d %H:%M:%S} UTC ({gaps['reason'].iloc[-1]}); "
+                "the checks see only the rows written. job.log_gaps() lists the gaps.",
+                IncompleteLogWarning,
+                stacklevel=3,
+            )
 
     def _served(self) -> pd.DataFrame:
         served = served_by_day(read_log(self.log_db), "day")
@@ -290,8 +326,14 @@ class MonitoringJob:
             If there is no log yet.
         UnwatchedVersionError
             If a window was served by a version that was not watched.
+
+        Warns
+        -----
+        IncompleteLogWarning
+            When the log records predictions it could not write (once per new gap rows).
         """
         served = self._served()
+        self._warn_of_gaps()
         if not served.empty:
             last_day = served["day"].max()
             starts = served["day"].map(self.window_start)

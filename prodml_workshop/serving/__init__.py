@@ -5,9 +5,10 @@
 ``POST /predict_proba`` (classifiers with probabilities) and ``GET /metadata``, besides
 BentoML's ``/readyz``, ``/livez``, ``/metrics`` and ``/docs``. Requests are validated against
 the package's input schema, and against its reference profile (records out of the training
-range are logged, or refused with ``PRODML_QUALITY=refuse``); every prediction is appended to an
-SQLite log (``PRODML_LOG_DB``). A second package can run beside the served one, as a shadow or a
-canary (:mod:`.rollout`); every answer names its model version in ``X-Model-Version``.
+range are logged, or refused with ``PRODML_QUALITY=refuse``); every prediction is appended to
+the log ``PRODML_LOG_DB``, a SQLite file or a PostgreSQL URL that every replica shares. A second
+package can run beside the served one, as a shadow or a canary (:mod:`.rollout`); every answer
+names its model version in ``X-Model-Version``.
 From a notebook, :func:`serve` starts and always stops the server (:func:`serve_bento`, a
 built Bento, which carries its model); :func:`read_log` reads the log for the monitoring
 session; :func:`error_message` reads an error answer in one line. (The lecture's props, cold
@@ -24,7 +25,7 @@ Examples
 
 from .default_model import default_model_dir
 from .error_messages import error_message
-from .prediction_log import PredictionLog, model_version, read_log
+from .prediction_log import PredictionLog, model_version, read_log, read_log_gaps
 from .server_launcher import ModelServer, ServerStartError, WatchedServer, serve, serve_bento
 from .validation import MAX_RECORDS, to_records
 
@@ -38,6 +39,7 @@ __all__ = [
     "error_message",
     "model_version",
     "read_log",
+    "read_log_gaps",
     "serve",
     "serve_bento",
     "to_records",
