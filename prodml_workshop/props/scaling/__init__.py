@@ -13,6 +13,10 @@
   :func:`serve_folder` to serve files over HTTP; :func:`make_scoring_dataset` writes the
   penguins to score, and :func:`compare_scoring` / :func:`scoring_table` set the runs of
   :func:`~prodml_workshop.scaling.score_parquet` beside a plain loop.
+* :func:`serve_replicas` serves one package as two replicas on loopback, behind nginx
+  (:func:`balancer`) when it is installed, writing one log: :func:`shared_log` gives a
+  throwaway PostgreSQL database (:func:`local_postgres`) where :func:`postgres_available`,
+  else a SQLite file.
 """
 
 from .bare_app import BareServer, create_app, serve_bare
@@ -27,6 +31,17 @@ from .compare_servers import (
     requests_per_second,
 )
 from .dask_cluster import FolderServer, dask_cluster, serve_folder
+from .replicas import (
+    Balancer,
+    LocalPostgres,
+    Replicas,
+    balancer,
+    local_postgres,
+    nginx_available,
+    postgres_available,
+    serve_replicas,
+    shared_log,
+)
 from .scoring_dataset import make_scoring_dataset
 from .scoring_report import compare_scoring, scoring_table
 
@@ -34,22 +49,31 @@ __all__ = [
     "BARE_APP",
     "BATCH_SIZES",
     "SERVICE",
+    "Balancer",
     "BareServer",
     "BatchingServer",
     "FolderServer",
+    "LocalPostgres",
+    "Replicas",
     "add_run",
+    "balancer",
     "compare_scoring",
     "compare_servers",
     "create_app",
     "dask_cluster",
     "latency_by_batch_size",
+    "local_postgres",
     "make_scoring_dataset",
+    "nginx_available",
     "plot_batch_sizes",
     "plot_servers",
+    "postgres_available",
     "records_per_call",
     "requests_per_second",
     "scoring_table",
     "serve_bare",
     "serve_batching_demo",
     "serve_folder",
+    "serve_replicas",
+    "shared_log",
 ]
