@@ -85,3 +85,18 @@ def test_one_user_is_never_batched_and_the_server_has_one_model_worker(server, f
 def test_records_per_call_needs_the_spans_of_a_load_test():
     with pytest.raises(ValueError, match=r"measured_from/measured_to.*load_test"):
         records_per_call([(1.0, 1)], pd.DataFrame({"users": [1]}))
+
+
+def test_two_workers_each_load_the_model_and_both_answer_requests(package, frame):
+    bodies = [{"records": to_records(frame.iloc[i : i + 1])} for i in range(200)]
+    with serve_batching_demo(package, workers=2) as running:
+        workers = running.worker_processes
+        before = [sum(worker.cpu_times()[:2]) for worker in workers]
+        answers = _send_concurrently(f"{running.url}/predict_unbatched", bodies)
+        after = [sum(worker.cpu_times()[:2]) for worker in workers]
+    used = np.subtract(after, before)
+    assert len(workers) == 2  # two processes, each with its copy of the model
+    assert {answer.status_code for answer in answers} == {200}
+    expected = load_model(package).predict(frame.head(200))
+    np.testing.assert_allclose([a.json()[0] for a in answers], expected, rtol=1e-6)
+    assert min(used) > 0  # both workers served some of the requests

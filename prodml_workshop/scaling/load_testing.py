@@ -165,6 +165,7 @@ def _summary(
             "requests": int(in_stage.sum()),
             "failures": int((failed & in_stage).sum()),
             "rps": measured.sum() / seconds if seconds > 0 else np.nan,
+            "mean_ms": times.mean() if len(times) else np.nan,
             "p50_ms": p50,
             "p95_ms": p95,
             "p99_ms": p99,
@@ -259,12 +260,13 @@ def load_test(
     -------
     pandas.DataFrame
         One row per stage: ``users``, ``duration_s``; ``requests`` and ``failures`` over the
-        whole stage; ``rps`` (successful or not, per second) and ``p50_ms``, ``p95_ms``,
-        ``p99_ms`` (response-time percentiles) over the requests that finished after its
-        warm-up; ``server_cpu_ms``, the server's CPU milliseconds per request over the same
-        span (NaN without ``server_pid``); ``errors``, the failure messages of the whole run
-        and their counts; ``measured_from`` and ``measured_to``, that span in epoch seconds
-        (to match server-side records). Concatenate several runs with :func:`pandas.concat`.
+        whole stage; ``rps`` (successful or not, per second), ``mean_ms`` (the mean response
+        time) and ``p50_ms``, ``p95_ms``, ``p99_ms`` (response-time percentiles) over the
+        requests that finished after its warm-up; ``server_cpu_ms``, the server's CPU
+        milliseconds per request over the same span (NaN without ``server_pid``); ``errors``,
+        the failure messages of the whole run and their counts; ``measured_from`` and
+        ``measured_to``, that span in epoch seconds (to match server-side records).
+        Concatenate several runs with :func:`pandas.concat`.
 
     Raises
     ------

@@ -16,6 +16,7 @@ when it is declared ``@bentoml.api(batchable=True)`` (``_bentoml_sdk/method.py``
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -43,11 +44,16 @@ class BatchingServer(WatchedServer):
         The model package it serves.
     """
 
-    def __init__(self, *, model_dir: Path, host: str, port: int) -> None:
+    def __init__(self, *, model_dir: Path, host: str, port: int, workers: int = 1) -> None:
         self.model_dir = model_dir
         command = [sys.executable, "-m", "bentoml", "serve", _SERVICE, "--host", host,
                    "--port", str(port)]  # fmt: skip
-        super().__init__(command, host=host, port=port, env={"PRODML_MODEL_DIR": str(model_dir)})
+        options = " ".join(
+            filter(None, [os.environ.get("BENTOML_CONFIG_OPTIONS"),
+                          f"services.BatchingDemo.workers={workers}"])
+        )  # fmt: skip
+        env = {"PRODML_MODEL_DIR": str(model_dir), "BENTOML_CONFIG_OPTIONS": options}
+        super().__init__(command, host=host, port=port, env=env)
 
     def __enter__(self) -> BatchingServer:
         return self
@@ -92,8 +98,9 @@ def serve_batching_demo(
     host: str = "127.0.0.1",
     timeout: float = 90.0,
     wait: bool = True,
+    workers: int = 1,
 ) -> BatchingServer:
-    """Serve a model package with and without adaptive batching, from one BentoML worker.
+    """Serve a model package with and without adaptive batching, from BentoML workers.
 
     Parameters
     ----------
@@ -109,6 +116,9 @@ def serve_batching_demo(
     wait : bool, default=True
         Wait until the server is ready. ``False`` returns at once, while the server starts
         (imports, model loading): call ``server.wait_until_ready(timeout)`` before using it.
+    workers : int, default=1
+        Worker processes, each with its own copy of the model, accepting on the same port.
+        :meth:`BatchingServer.calls` answers the calls of the worker that takes that request.
 
     Returns
     -------
@@ -134,7 +144,10 @@ def serve_batching_demo(
 
         model_dir = default_model_dir()
     server = BatchingServer(
-        model_dir=Path(model_dir).expanduser().resolve(), host=host, port=port or free_port(host)
+        model_dir=Path(model_dir).expanduser().resolve(),
+        host=host,
+        port=port or free_port(host),
+        workers=workers,
     )
     if wait:
         server.wait_until_ready(timeout)

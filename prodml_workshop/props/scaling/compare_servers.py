@@ -21,13 +21,15 @@ company to batch with.
 
 Workers. Each worker is a process with its own copy of the model, so workers use more CPU
 cores; they cannot use cores the machine lacks. On a 2-core laptop the load generator needs
-one of them, so a second worker mostly competes with it. In production the same idea scales
+one of them, so a second worker competes with it: what it buys depends on the free cores
+(notebook 03 measures it on its machine). In production the same idea scales
 out: on Kubernetes a Deployment runs N replicas (pods, each with its own workers) behind a
 Service that spreads the requests, and a HorizontalPodAutoscaler adds replicas when CPU use
-climbs (out of the box), or request concurrency (a custom metric: it needs a custom-metrics
-adapter, e.g. Prometheus Adapter, or KEDA); on BentoCloud the ``workers`` setting applies per
-replica and the platform's autoscaler adds or removes replicas. Neither is run here; both
-multiply the single-machine numbers measured here, minus the load balancer's cost.
+climbs (once the cluster runs metrics-server, an add-on), or request concurrency (a custom
+metric: it needs a custom-metrics adapter, e.g. Prometheus Adapter, or KEDA); on BentoCloud
+the ``workers`` setting applies per replica and the platform's autoscaler adds or removes
+replicas. Neither is run here; both multiply the single-machine numbers measured here, minus
+the load balancer's cost.
 """
 
 from __future__ import annotations
