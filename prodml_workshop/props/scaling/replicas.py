@@ -36,6 +36,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -535,10 +536,14 @@ def serve_replicas(
     ...     two.post("/predict", json={"records": records}).json()
     """
     with contextlib.ExitStack() as stack:
-        servers = [
-            stack.enter_context(serve(package, log_db=log_db, timeout=timeout))
-            for _ in range(replicas)
-        ]
+        with ThreadPoolExecutor(replicas) as pool:  # started together, ready in one wait
+            starts = [
+                pool.submit(serve, package, log_db=log_db, timeout=timeout) for _ in range(replicas)
+            ]
+        servers = [stack.enter_context(s.result()) for s in starts if s.exception() is None]
+        for start in starts:  # the replicas that started are stopped by the stack
+            if start.exception() is not None:
+                raise start.exception()
         front = None
         if nginx or (nginx is None and nginx_available()):
             upstreams = [f"127.0.0.1:{server.port}" for server in servers]
