@@ -223,11 +223,12 @@ def postgres() -> Iterator[PostgresCluster]:
         yield cluster
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def log_db(request, tmp_path) -> Path | str:
     """A new prediction log's location on each backend: a SQLite file, a PostgreSQL database.
 
-    The PostgreSQL URL holds the role's password, as a deployment's would.
+    The PostgreSQL URL holds the role's password, as a deployment's would. Its tests are marked
+    slow (a cluster to start): ``make test-fast`` runs the SQLite half, ``make test`` both.
     """
     if request.param == "sqlite":
         return tmp_path / "log.sqlite"

@@ -91,6 +91,7 @@ def test_model_version_changes_when_the_package_changes():
     assert model_version({**manifest, "created_at": "2026-01-02T00:00:00+00:00"}) != version
 
 
+@pytest.mark.slow
 def test_read_log_names_a_missing_postgresql_log(postgres):
     url = postgres.database()  # a database with no log in it
     with pytest.raises(FileNotFoundError, match="No prediction log at") as error:
@@ -144,6 +145,7 @@ def test_a_sqlite_log_never_imports_the_postgresql_driver(tmp_path):
     assert json.loads(done.stdout) == []
 
 
+@pytest.mark.slow
 def test_a_database_down_counts_the_unwritten_rows_and_the_log_records_the_gap(
     tmp_path, caplog, monkeypatch
 ):
@@ -161,6 +163,9 @@ def test_a_database_down_counts_the_unwritten_rows_and_the_log_records_the_gap(
         assert log.unwritten == 5 and counted == [3, 2]
         assert "could not take 3 rows" in caplog.text and "5 unwritten" not in caplog.text
         assert cluster.password not in caplog.text + repr(log) and ":***@" in caplog.text
+        with pytest.raises(ConnectionError, match="Could not read the prediction log") as error:
+            read_log(url)
+        assert cluster.password not in str(error.value) and ":***@" in str(error.value)
         cluster.start()
         deadline = time.monotonic() + 10
         while log.append("predict", "v1", [("after", {}, "A")], latency_ms=1.0) == 0:

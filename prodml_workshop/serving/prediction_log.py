@@ -346,6 +346,7 @@ class PredictionLog:
 def _read(location: str | Path, name: str) -> tuple[Path | str, Any]:
     """Read one table of a log: its location, and its rows with their column names."""
     from sqlalchemy import MetaData, inspect, literal, select
+    from sqlalchemy.exc import OperationalError
 
     where = log_location(location)
     missing = FileNotFoundError(
@@ -356,7 +357,19 @@ def _read(location: str | Path, name: str) -> tuple[Path | str, Any]:
         raise missing
     reader = engine(where, read_only=True)
     try:
-        with reader.connect() as connection:
+        connection = reader.connect()
+    except OperationalError as error:
+        reader.dispose()
+        original = getattr(error, "orig", None) or error
+        reason = str(original).strip().splitlines()[0]
+        password = None if isinstance(where, Path) else reader.url.password
+        raise ConnectionError(
+            f"Could not read the prediction log at {shown_location(where)}: "
+            f"{reason.replace(password, '***') if password else reason}. Is the database "
+            "running, and are its credentials in the URL or the environment (PGPASSWORD)?"
+        ) from None
+    try:
+        with connection:
             if not inspect(connection).has_table(name):
                 if name == "predictions":
                     raise missing
@@ -404,6 +417,8 @@ def read_log(location: str | Path) -> pd.DataFrame:
     ------
     FileNotFoundError
         If there is no log at ``location`` (no file, or no table in the database).
+    ConnectionError
+        If the database cannot be reached (the message shows the URL without its password).
     LogLocationError
         If ``location`` is a URL of another database.
 
