@@ -80,9 +80,8 @@ def test_integer_labels_are_categories_and_a_new_label_drifts_at_once():
 
 
 def test_the_job_sees_outputs_drift_without_labels_and_without_input_drift(
-    regressor_package, tmp_path
+    regressor_package, log_db
 ):
-    log_db = tmp_path / "log.sqlite"
     job = MonitoringJob(log_db, start=START, features=FEATURES, day_col="day")
     version = job.watch(regressor_package)
     reference = reference_predictions(regressor_package)
@@ -101,8 +100,7 @@ def test_the_job_sees_outputs_drift_without_labels_and_without_input_drift(
     assert not table["data_drift"].any()
 
 
-def test_the_job_raises_a_quality_alert_on_the_day_naming_the_features(tmp_path):
-    log_db = tmp_path / "log.sqlite"
+def test_the_job_raises_a_quality_alert_on_the_day_naming_the_features(log_db):
     days = pd.date_range(START, periods=3)
     records = [{"a b": 1.0, "c": 2.0}] * 3
     flagged = ["", "c,a b", ""]

@@ -157,9 +157,11 @@ print(json.dumps({
 
 @pytest.mark.server
 @pytest.mark.slow
-def test_rollback_serves_the_previous_version_on_the_same_url_in_one_call(versions, tmp_path):
+def test_rollback_serves_the_previous_version_on_the_same_url_in_one_call(
+    versions, tmp_path, log_db
+):
     v1, v2, _ = versions
-    out = json.loads(_run(_ROLLBACK, v1, v2, tmp_path / "log.sqlite", home=tmp_path / "home"))
+    out = json.loads(_run(_ROLLBACK, v1, v2, log_db, home=tmp_path / "home"))
     good, bad = (model_version(read_manifest(v)) for v in (v1, v2))
     assert out["same_url"] and out["production"] == f"trees:{good}"
     assert out["history"] == ["registered", "promoted", "registered", "promoted", "rolled back"]

@@ -127,15 +127,15 @@ def _request(manifest, request_id, rows):
 
 
 def test_a_failing_shadow_leaves_the_answers_alone_in_process(
-    course_package, strict_package, penguin_inputs, tmp_path
+    course_package, strict_package, penguin_inputs, log_db
 ):
     served, shadow = load_model(course_package), load_model(strict_package)
-    log = PredictionLog(tmp_path / "log.sqlite")
+    log = PredictionLog(log_db)
     predictor = BatchPredictor(Scorer(served), log, second=Scorer(shadow), mode="shadow")
     rows = to_records(penguin_inputs.iloc[[0, 3]])  # the second has missing values
     records = _request(served.manifest, "r1", rows[:1]) + _request(served.manifest, "r2", rows[1:])
     assert predictor.run("predict", records) == served.predict(penguin_inputs.iloc[[0, 3]]).tolist()
-    logged = read_log(tmp_path / "log.sqlite")
+    logged = read_log(log_db)
     assert logged[["request_id", "role"]].values.tolist() == [
         ["r1", "served"], ["r2", "served"], ["r1", "shadow"],
     ]  # fmt: skip
