@@ -100,6 +100,20 @@ def test_read_log_names_a_missing_postgresql_log(postgres):
     assert read_log_gaps(PredictionLog(url).location).empty  # the log exists now, no gap
 
 
+@pytest.mark.slow
+def test_the_password_can_come_from_the_environment_not_the_url(postgres, monkeypatch):
+    url = postgres.database()
+    bare = url.replace(f":{postgres.password}@", "@")
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    with pytest.raises(ConnectionError, match="password"):
+        read_log(PredictionLog(bare).location)  # no password anywhere: refused
+    monkeypatch.setenv("PGPASSWORD", postgres.password)  # libpq's variable, read by psycopg
+    log = PredictionLog(bare)
+    assert log.append("predict", "v1", [("r1", {}, "A")], latency_ms=1.0) == 1
+    log.close()
+    assert read_log(bare)["request_id"].tolist() == ["r1"]
+
+
 def test_a_log_of_the_first_version_gets_the_added_columns(log_db):
     old = log_location(log_db)
     url = f"sqlite:///{old}" if not isinstance(old, str) else old.replace("://", "+psycopg://")
