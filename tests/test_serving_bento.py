@@ -85,6 +85,8 @@ def test_bentoml_build_works_offline_and_the_bento_holds_the_service(default_ben
     assert not list((bento / "src").rglob("__pycache__"))
     requirements = (bento / "env" / "python" / "requirements.txt").read_text().splitlines()
     assert {"bentoml==1.4.40", "scikit-learn==1.9.0", "skops==0.16.0"} <= set(requirements)
+    # and the prediction log's driver, for a PRODML_LOG_DB=postgresql://... deployment
+    assert {"SQLAlchemy==2.1.9", "psycopg==3.3.9", "psycopg-binary==3.3.9"} <= set(requirements)
     # The Bento carries the model: it lists it, and the model store holds the package.
     assert _model_tags(bento) == [model_tag(package)]
     name, version = model_tag(package).split(":")
