@@ -35,6 +35,7 @@ only in the metrics and the server's log.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -81,6 +82,7 @@ RETRY_AFTER_S = 5.0
 LogRow = tuple[str, dict[str, Any], Any]
 #: The roles a prediction has in the log.
 ROLES = ("served", "shadow")
+
 logger = logging.getLogger("prodml_workshop.serving")
 
 
@@ -114,18 +116,14 @@ def unwritten_rows_counter() -> Callable[[int], None]:
     return _counter().inc
 
 
+@functools.cache
 def _counter() -> Any:
-    if "counter" not in _METRICS:
-        from prometheus_client import Counter
+    from prometheus_client import Counter
 
-        _METRICS["counter"] = Counter(
-            "prodml_log_rows_unwritten",
-            "Predictions answered but not written to the prediction log (database down or slow)",
-        )
-    return _METRICS["counter"]
-
-
-_METRICS: dict[str, Any] = {}
+    return Counter(
+        "prodml_log_rows_unwritten",
+        "Predictions answered but not written to the prediction log (database down or slow)",
+    )
 
 
 def _now() -> str:
