@@ -27,7 +27,7 @@ PIP_TORCH = $(shell $(PYTHON) -c "import urllib.request as u; u.urlopen('$(TORCH
 
 export BENTOML_DO_NOT_TRACK := true
 
-.PHONY: lab test test-fast exercises lock python clean
+.PHONY: lab test test-fast test-system exercises lock python clean
 
 # binder/overrides.json holds the course's JupyterLab setting defaults (Binder's postBuild installs
 # the same file): no "get notified about official Jupyter news?" pop-up on a first launch.
@@ -40,8 +40,15 @@ lab: $(VENV)/.installed
 # worker processes (pytest-xdist). --dist loadfile keeps each file in one worker: a notebook's
 # cells run in order in one kernel, and a module's shared server or fitted models are made once.
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile \
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not system" \
 		--nbval-lax --doctest-modules tests notebooks solutions prodml_workshop
+
+# The system tests, which need the machine more than Python (root, a memory cgroup, network
+# namespaces, Chromium, PostgreSQL, nginx) and take minutes each: a student's Binder day in 2 GiB,
+# two serving replicas on two network hosts with one PostgreSQL log. CI runs them after `make test`;
+# on a laptop without those they skip, saying why.
+test-system: $(VENV)/.installed
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m system tests
 
 # The unit tier, the loop while you work (meant to stay under a minute): no test that starts a
 # server, builds a venv or a Bento, executes notebooks or is marked slow (markers in

@@ -64,6 +64,7 @@ def _open_notebooks(url: str) -> set[str]:
 
 @pytest.mark.notebook
 @pytest.mark.slow
+@pytest.mark.system
 def test_a_students_day_fits_in_binder_memory_and_every_stopped_kernel_is_announced(
     make_lab, browser, tmp_path
 ):

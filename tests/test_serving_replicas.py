@@ -36,7 +36,7 @@ from prodml_workshop.props.scaling.replicas import (
 from prodml_workshop.serving import read_log, serve, to_records
 from prodml_workshop.serving.server_launcher import ModelServer
 
-pytestmark = [pytest.mark.server, pytest.mark.slow]
+pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.system]
 
 FEATURES = ["wind speed", "temp max", "rain (mm)"]
 START = pd.Timestamp("2014-06-10")  # four weeks of traffic, the last one drifted
