@@ -47,7 +47,7 @@ def test_load_test_measures_each_stage_its_throughput_latencies_and_server_cpu(s
         assert row["mean_ms"] > 0
         # Little's law in a closed loop: users = throughput x (response time + the client's
         # time between an answer and its next request); a short window blurs it a little
-        assert 1.2 * row["users"] >= row["rps"] * row["mean_ms"] / 1e3 > row["users"] / 3
+        assert 1.2 * row["users"] >= row["rps"] * row["mean_ms"] / 1e3 > row["users"] / 5
         assert row["server_cpu_ms"] > 0  # the server's CPU time per request
         assert row["measured_from"] < row["measured_to"]
     # the stages follow each other, each measured after its warm-up
