@@ -99,8 +99,8 @@ def slo_breaches(log: pd.DataFrame, slo_ms: float) -> set[str]:
     }
 
 
-def _wrong_methods(log: pd.DataFrame, slo_ms: float) -> list[tuple[str, set[str]]]:
-    """What to tell the student, and what the common wrong method it names answers."""
+def _wrong_methods(log: pd.DataFrame, slo_ms: float) -> list[tuple[str, str, set[str]]]:
+    """Each common wrong method: the case built for it, what to tell the student, its answer."""
 
     def by(frame: pd.DataFrame, stat: Callable[[pd.Series], float]) -> set[str]:
         grouped = frame.groupby("model_version")["latency_ms"]
@@ -117,18 +117,25 @@ def _wrong_methods(log: pd.DataFrame, slo_ms: float) -> list[tuple[str, set[str]
     )
     return [
         (
+            "on",
             "`>=`: a 95th percentile exactly at `slo_ms` meets the objective, only above breaks it",
             at_or_above,
         ),
-        ("percentiles over log rows: a request of 20 penguins is one wait, not 20", by(log, _p95)),
         (
+            "rows",
+            "percentiles over log rows: a request of 20 penguins is one wait, not 20",
+            by(log, _p95),
+        ),
+        ("mean", typical, by(requests, np.mean)),
+        ("mean", typical, by(requests, np.median)),
+        (
+            "endpoint",
             "`/predict` alone: the same version answers `/predict_proba`, its requests count too",
             by(requests[requests["endpoint"] == "predict"], _p95),
         ),
-        (typical, by(requests, np.mean)),
-        (typical, by(requests, np.median)),
-        ("the maximum: 5 % of requests may take longer", by(requests, np.max)),
+        ("max", "the maximum: 5 % of requests may take longer", by(requests, np.max)),
         (
+            "pooled",
             "all versions pooled: judge each version on its own requests",
             set(requests["model_version"]) if pooled else set(),
         ),
@@ -204,15 +211,16 @@ def _same_verdict_by_any_percentile(
     return True
 
 
-def slo_cases(rng: np.random.Generator) -> Iterator[tuple[pd.DataFrame, float]]:
+def slo_cases(rng: np.random.Generator) -> Iterator[tuple[str, pd.DataFrame, float]]:
     """One log and objective per common wrong method, on which it gives the wrong verdict.
 
-    The last has a version whose 95th percentile is exactly the objective: it meets it.
+    Each case is ``(mistake, log, slo_ms)``; the last (``"on"``) has a version whose 95th
+    percentile is exactly the objective: it meets it.
 
     Examples
     --------
-    >>> len(list(slo_cases(np.random.default_rng(0))))
-    6
+    >>> [mistake for mistake, *_ in slo_cases(np.random.default_rng(0))]
+    ['rows', 'mean', 'max', 'pooled', 'endpoint', 'on']
     """
     with tempfile.TemporaryDirectory(prefix="prodml-02-q4-") as tmp:
         for mistake in ("rows", "mean", "max", "pooled", "endpoint", "on"):
@@ -230,12 +238,12 @@ def slo_cases(rng: np.random.Generator) -> Iterator[tuple[pd.DataFrame, float]]:
                     if case is not None and _same_verdict_by_any_percentile(
                         case[0], case[1], except_version=case[2]
                     ):
-                        yield case[:2]
+                        yield mistake, *case[:2]
                         break
                     continue
                 slo = _objective(log, mistake, rng)
                 if slo is not None and _same_verdict_by_any_percentile(log, slo):
-                    yield log, slo
+                    yield mistake, log, slo
                     break
 
 
@@ -251,7 +259,9 @@ class SloQuestion(FunctionQuestion):
     )
 
     def cases(self) -> Iterable[tuple]:
-        yield from slo_cases(np.random.default_rng())
+        for mistake, log, slo_ms in slo_cases(np.random.default_rng()):
+            self._built_for = mistake  # for the message: the case's own mistake is named first
+            yield log, slo_ms
 
     def reference(self, log: pd.DataFrame, slo_ms: float) -> set[str]:
         self._case = (log, slo_ms)  # for the message
@@ -262,7 +272,8 @@ class SloQuestion(FunctionQuestion):
         actual = {str(v) for v in actual}
         if actual == expected:
             return
-        for mistake, answer in _wrong_methods(*self._case):
+        methods = sorted(_wrong_methods(*self._case), key=lambda m: m[0] != self._built_for)
+        for _, mistake, answer in methods:
             if answer == actual:
                 raise Incorrect(f"{what} gives the verdict of {mistake}.")
         wrong = sorted(actual ^ expected)[0]
