@@ -7,7 +7,8 @@ repository) with settings and workspaces of their own, drive Debian's ``chromium
 Playwright, and stop JupyterLab and its kernels afterwards.
 
 They need Debian's chromium (``apt-get install chromium``; ``.ci/run`` installs it): without it
-they skip locally, and fail in CI.
+they skip locally, and fail in CI. Marked ``system`` (they need Chromium and take minutes):
+`make test-system` runs them, after `make test` in CI.
 """
 
 import json
@@ -145,6 +146,7 @@ def _run_all(page, lab: Lab, path: str, shots: Path) -> str:
 
 @pytest.mark.notebook
 @pytest.mark.slow
+@pytest.mark.system
 def test_setup_notebook_runs_in_jupyterlab_without_the_news_pop_up(lab, chromium, tmp_path):
     page = chromium.new_page(viewport={"width": 1400, "height": 1000})
     problems = _run_all(page, lab, "notebooks/00_setup.ipynb", tmp_path)
@@ -157,6 +159,7 @@ def test_setup_notebook_runs_in_jupyterlab_without_the_news_pop_up(lab, chromium
 
 @pytest.mark.notebook
 @pytest.mark.slow
+@pytest.mark.system
 def test_monitoring_explorer_works_in_jupyterlab_and_its_slide_says_where(lab, chromium, tmp_path):
     path = "notebooks/04_monitoring.ipynb"
     page = chromium.new_page(viewport={"width": 1400, "height": 1000})
@@ -201,6 +204,7 @@ LECTURES = sorted(path.name for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.
 
 @pytest.mark.notebook
 @pytest.mark.slow
+@pytest.mark.system
 @pytest.mark.parametrize("name", LECTURES)
 def test_lecture_notebook_opens_as_rise_slides(lab, chromium, name):
     page = chromium.new_page(viewport={"width": 1280, "height": 800})

@@ -13,7 +13,7 @@ from prodml_workshop.props.scaling.replicas import (
 )
 from prodml_workshop.serving import read_log
 
-pytestmark = [pytest.mark.server, pytest.mark.slow]
+pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.system]
 
 PENGUIN = {
     "bill_length_mm": 39.1,
