@@ -21,11 +21,12 @@ import pandas as pd
 import psutil
 import pytest
 import requests
-from postgres_server import PostgresCluster, postgres_or_skip
+from postgres_server import postgres_cluster
 
 from prodml_workshop.data import PENGUIN_FEATURES, load_penguins
 from prodml_workshop.packaging import save_model
 from prodml_workshop.penguin_model import penguin_pipeline
+from prodml_workshop.props.scaling.local_postgres import LocalPostgres
 from prodml_workshop.serving.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -217,9 +218,9 @@ def make_lab() -> Callable[..., contextlib.AbstractContextManager[str]]:
 
 
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresCluster]:
+def postgres() -> Iterator[LocalPostgres]:
     """A PostgreSQL cluster of the session's own (see tests/postgres_server.py)."""
-    with PostgresCluster(postgres_or_skip()) as cluster:
+    with postgres_cluster() as cluster:
         yield cluster
 
 

@@ -5,12 +5,9 @@ import os
 import pytest
 import requests
 
-from prodml_workshop.props.scaling.replicas import (
-    nginx_available,
-    postgres_available,
-    serve_replicas,
-    shared_log,
-)
+from prodml_workshop.props.scaling.balancer import nginx_available
+from prodml_workshop.props.scaling.local_postgres import postgres_available
+from prodml_workshop.props.scaling.replicas import serve_replicas, shared_log
 from prodml_workshop.serving import read_log
 
 pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.system]

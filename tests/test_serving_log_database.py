@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from postgres_server import PostgresCluster, postgres_or_skip
+from postgres_server import postgres_cluster
 
 from prodml_workshop.serving import read_log, serve, to_records
 from prodml_workshop.serving.log_database import LogLocationError, log_location, shown_location
@@ -50,7 +50,7 @@ def test_an_unsupported_url_names_what_is_supported():
 
 @pytest.fixture(scope="module")
 def cluster():
-    with PostgresCluster(postgres_or_skip()) as cluster:  # its own: the last test stops it
+    with postgres_cluster() as cluster:  # its own: the last test stops it
         yield cluster
 
 

@@ -15,7 +15,7 @@ import time
 import pandas as pd
 import pytest
 import sqlalchemy
-from postgres_server import PostgresCluster, postgres_or_skip
+from postgres_server import postgres_cluster
 
 from prodml_workshop.serving import PredictionLog, model_version, prediction_log, read_log
 from prodml_workshop.serving.log_database import LogLocationError, log_location
@@ -165,7 +165,7 @@ def test_a_database_down_counts_the_unwritten_rows_and_the_log_records_the_gap(
 ):
     monkeypatch.setattr(prediction_log, "RETRY_AFTER_S", 1.0)
     counted = []
-    with PostgresCluster(postgres_or_skip()) as cluster:  # its own: this test stops it
+    with postgres_cluster() as cluster:  # its own: this test stops it
         url = cluster.database()
         log = PredictionLog(url, on_unwritten=counted.append)
         assert log.append("predict", "v1", [("before", {}, "A")], latency_ms=1.0) == 1

@@ -27,12 +27,8 @@ from sklearn.ensemble import RandomForestRegressor
 from prodml_workshop.monitoring import save_reference
 from prodml_workshop.packaging import load_model, save_model
 from prodml_workshop.production import MonitoringJob
-from prodml_workshop.props.scaling.replicas import (
-    balancer,
-    local_postgres,
-    nginx_available,
-    postgres_available,
-)
+from prodml_workshop.props.scaling.balancer import balancer, nginx_available
+from prodml_workshop.props.scaling.local_postgres import local_postgres, postgres_available
 from prodml_workshop.serving import read_log, serve, to_records
 from prodml_workshop.serving.server_launcher import ModelServer
 

@@ -15,10 +15,11 @@
   :func:`~prodml_workshop.scaling.score_parquet` beside a plain loop.
 * :func:`serve_replicas` serves one package as two replicas on loopback, behind nginx
   (:func:`balancer`) when it is installed, writing one log: :func:`shared_log` gives a
-  throwaway PostgreSQL database (:func:`local_postgres`) where :func:`postgres_available`,
-  else a SQLite file.
+  throwaway PostgreSQL database (:func:`local_postgres`, which the tests' clusters use too)
+  where :func:`postgres_available`, else a SQLite file.
 """
 
+from .balancer import Balancer, balancer, nginx_available
 from .bare_app import BareServer, create_app, serve_bare
 from .batch_size import BATCH_SIZES, latency_by_batch_size, plot_batch_sizes
 from .batching_demo import BatchingServer, records_per_call, serve_batching_demo
@@ -31,17 +32,8 @@ from .compare_servers import (
     requests_per_second,
 )
 from .dask_cluster import FolderServer, dask_cluster, serve_folder
-from .replicas import (
-    Balancer,
-    LocalPostgres,
-    Replicas,
-    balancer,
-    local_postgres,
-    nginx_available,
-    postgres_available,
-    serve_replicas,
-    shared_log,
-)
+from .local_postgres import LocalPostgres, local_postgres, postgres_available
+from .replicas import Replicas, serve_replicas, shared_log
 from .scoring_dataset import make_scoring_dataset
 from .scoring_report import compare_scoring, scoring_table
 
