@@ -94,7 +94,7 @@ class LocalPostgres:
         ``postgresql://prodml:<password>@host:port/prediction_log``: give it to the replicas
         as ``PRODML_LOG_DB`` (an environment variable, never a file in the repository).
     password : str
-        The password of the role ``prodml``, made for this cluster.
+        The password of the role ``prodml`` (the cluster's superuser), made for this cluster.
     host, port : str, int
         Where it listens.
     """
@@ -192,7 +192,7 @@ class LocalPostgres:
             return
         with contextlib.suppress(FileNotFoundError, ValueError, ProcessLookupError):
             postmaster = int((self._folder / "data" / "postmaster.pid").read_text().split()[0])
-            os.kill(postmaster, _SHUTDOWN[mode])  # the watchdog would ask for a smart shutdown
+            os.kill(postmaster, _SHUTDOWN[mode])  # the watchdog's SIGTERM waits for every session
             deadline = time.monotonic() + 60
             while self._server.running and time.monotonic() < deadline:
                 time.sleep(0.05)
