@@ -163,7 +163,7 @@ def test_400_concurrent_requests_make_400_rows_from_both_replicas(cluster, packa
     expected = load_model(package).predict(load)
     assert rows.set_index("request_id").loc[ids, "outputs"].to_numpy() == pytest.approx(expected)
     # The log has no replica column: nginx's log says which replica answered each request.
-    answered = {rid: addr for rid, addr in cluster.balancer.answered_by().items() if rid in ids}
+    answered = {rid: addr for rid, addr in cluster.balancer.answered_by(ids).items() if rid in ids}
     per_replica = pd.Series(answered).value_counts()
     assert len(answered) == 400 and len(per_replica) == 2 and per_replica.min() > 0, per_replica
     print(f"400 requests in {elapsed:.1f} s; rows per replica: {per_replica.to_dict()}")
@@ -238,7 +238,7 @@ def test_one_replica_killed_under_load_the_other_answers_and_logs(cluster, load)
     log = read_log(cluster.db.url)
     logged = log[log["request_id"].str.startswith("kill-")]["request_id"]
     assert ok <= set(logged)  # every answer a client got is in the log
-    by = cluster.balancer.answered_by()
+    by = cluster.balancer.answered_by(ok)
     survivor = f"{cluster.net['replica-2'].address}:{PORT}"
     assert {by[rid] for rid in ids[200:]} == {survivor}
     print(

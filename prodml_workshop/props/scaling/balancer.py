@@ -15,7 +15,7 @@ import socket
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from prodml_workshop.serving.ports import free_port
@@ -95,20 +95,35 @@ class Balancer:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def answered_by(self) -> dict[str, str]:
+    def answered_by(self, wait_for: Collection[str] = (), timeout: float = 5.0) -> dict[str, str]:
         """Return the replica (``host:port``) that answered each request id, from nginx's log.
 
         A request that nginx retried on another replica is counted for the one that answered.
+        nginx writes a request's line once its answer is sent, so a client can hold the answer
+        before the line exists: the request ids in ``wait_for`` are waited for, up to
+        ``timeout`` seconds (what is in the log by then is returned).
         """
-        answered = {}
-        for line in (self._folder / "access.log").read_text().splitlines():
-            request_id, _, upstreams, _ = line.split("|")
-            answered[request_id] = upstreams.split(", ")[-1]
-        return answered
+        deadline = time.monotonic() + timeout
+        while True:
+            answered = {}
+            for line in (self._folder / "access.log").read_text().splitlines():
+                request_id, _, upstreams, _ = line.split("|")
+                answered[request_id] = upstreams.split(", ")[-1]
+            if set(wait_for) <= answered.keys() or time.monotonic() > deadline:
+                return answered
+            time.sleep(0.05)
 
-    def counts(self) -> Counter[str]:
-        """Return how many requests each replica answered."""
-        return Counter(self.answered_by().values())
+    def counts(self, total: int = 0, timeout: float = 5.0) -> Counter[str]:
+        """Return how many requests each replica answered, once ``total`` are in the log.
+
+        ``total`` requests are waited for up to ``timeout`` seconds, as in :meth:`answered_by`.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            answered = self.answered_by()
+            if len(answered) >= total or time.monotonic() > deadline:
+                return Counter(answered.values())
+            time.sleep(0.05)
 
     def stop(self) -> None:
         """Stop nginx and remove its folder; safe to call twice."""
