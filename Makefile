@@ -18,8 +18,9 @@ LAB_ARGS ?=
 # The folder `make lab` serves (tests/test_browser.py serves a copy of the notebooks).
 LAB_DIR ?= $(CURDIR)
 # Worker processes (pytest-xdist). `make test`'s workers mostly wait on the servers, kernels and
-# JVMs they start: 4 on the 2-core course machine took 7 min 56 s where 2 took 11 min 36 s (each
-# may hold a notebook kernel and a model server, ~1.5 GB at most). The unit tier is CPU-bound:
+# JVMs they start, so it runs 4 on the 2-core course machine: 7 min 56 s where 2 took 11 min 36 s
+# (both while another run shared the machine; 8 min 50 s quiet, on a fresh clone in CI). Each may
+# hold a notebook kernel and a model server, ~1.5 GB at most. The unit tier is CPU-bound:
 # FAST_JOBS=2 took 52 s where 4 took 66 s. The system tests run two at a time (SYSTEM_JOBS).
 JOBS ?= 4
 FAST_JOBS ?= 2
