@@ -15,7 +15,7 @@ import socket
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from prodml_workshop.serving.ports import free_port
@@ -103,26 +103,28 @@ class Balancer:
         before the line exists: the request ids in ``wait_for`` are waited for, up to
         ``timeout`` seconds (what is in the log by then is returned).
         """
-        deadline = time.monotonic() + timeout
-        while True:
-            answered = {}
-            for line in (self._folder / "access.log").read_text().splitlines():
-                request_id, _, upstreams, _ = line.split("|")
-                answered[request_id] = upstreams.split(", ")[-1]
-            if set(wait_for) <= answered.keys() or time.monotonic() > deadline:
-                return answered
-            time.sleep(0.05)
+        wanted = set(wait_for)
+        return self._log_once(lambda answered: wanted <= answered.keys(), timeout)
 
     def counts(self, total: int = 0, timeout: float = 5.0) -> Counter[str]:
         """Return how many requests each replica answered, once ``total`` are in the log.
 
         ``total`` requests are waited for up to ``timeout`` seconds, as in :meth:`answered_by`.
         """
+        return Counter(self._log_once(lambda answered: len(answered) >= total, timeout).values())
+
+    def _log_once(
+        self, complete: Callable[[dict[str, str]], bool], timeout: float
+    ) -> dict[str, str]:
+        # nginx's log, request id -> the replica that answered, read until complete or timeout
         deadline = time.monotonic() + timeout
         while True:
-            answered = self.answered_by()
-            if len(answered) >= total or time.monotonic() > deadline:
-                return Counter(answered.values())
+            answered = {}
+            for line in (self._folder / "access.log").read_text().splitlines():
+                request_id, _, upstreams, _ = line.split("|")
+                answered[request_id] = upstreams.split(", ")[-1]
+            if complete(answered) or time.monotonic() > deadline:
+                return answered
             time.sleep(0.05)
 
     def stop(self) -> None:
