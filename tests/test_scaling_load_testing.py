@@ -110,7 +110,11 @@ def test_no_locust_survives_an_interrupted_load_test(server, tmp_path):
         [
             sys.executable,
             "-c",
+            # A kernel turns SIGINT into KeyboardInterrupt. pytest-xdist's workers ignore
+            # SIGINT, and a child inherits an ignored signal: give it Python's default back.
             textwrap.dedent(f"""
+                import signal
+                signal.signal(signal.SIGINT, signal.default_int_handler)
                 from prodml_workshop.scaling import load_test
                 load_test({server.url!r}, users=2, duration=60, endpoint="/readyz",
                           progress=False)
