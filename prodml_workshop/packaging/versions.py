@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 from importlib import metadata
 
@@ -24,27 +25,37 @@ TRACKED_LIBRARIES = (
 )
 
 
+@functools.cache
+def _installed() -> tuple[tuple[str, str], ...]:
+    # Each metadata.version() reads a distribution's METADATA file (~6 ms for the twelve), and
+    # every save and load asks: read once per process, the versions it started with.
+    versions = [("python", platform.python_version())]
+    for name in TRACKED_LIBRARIES:
+        try:
+            versions.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            continue
+    return tuple(versions)
+
+
 def library_versions() -> dict[str, str]:
     """Return the versions of Python and of the tracked libraries that are installed.
+
+    They are read at the first call and kept for the process: a library upgraded while a
+    kernel runs is only used once the kernel restarts, and so is its new version here.
 
     Returns
     -------
     dict of str to str
-        ``{"python": "3.11.9", "scikit-learn": "1.9.0", ...}``; libraries that are not
-        installed are left out.
+        ``{"python": "3.11.9", "scikit-learn": "1.9.0", ...}`` (a new dict each call);
+        libraries that are not installed are left out.
 
     Examples
     --------
     >>> "python" in library_versions()
     True
     """
-    versions = {"python": platform.python_version()}
-    for name in TRACKED_LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
+    return dict(_installed())
 
 
 def environment_differences(saved: dict[str, str]) -> list[dict[str, str | None]]:
