@@ -1,5 +1,6 @@
 # Two commands for the whole workshop: `make lab` (set up, then JupyterLab) and `make test`.
 # Both create .venv/ from the pinned lock, requirements.txt, the first time (or when it changes).
+# CI runs `make test`, then `make test-notebooks` and `make test-system` (.ci/run).
 
 # The Python versions the lock installs on (pyproject.toml's requires-python): the first of these
 # on PATH builds the venv, else `python3` if it is one of them. `make PYTHON=/path/to/python`
@@ -17,10 +18,10 @@ PORT ?= 8888
 LAB_ARGS ?=
 # The folder `make lab` serves (tests/test_browser.py serves a copy of the notebooks).
 LAB_DIR ?= $(CURDIR)
-# Worker processes (pytest-xdist). `make test`'s workers mostly wait on the servers, kernels and
-# JVMs they start, so it runs 4 on the 2-core course machine: 7 min 56 s where 2 took 11 min 36 s
-# (both while another run shared the machine; 8 min 50 s quiet, on a fresh clone in CI). Each may
-# hold a notebook kernel and a model server, ~1.5 GB at most. The unit tier is CPU-bound:
+# Worker processes (pytest-xdist). The tests' workers mostly wait on the servers, kernels and
+# JVMs they start, so `make test` and `make test-notebooks` run 4 on the 2-core course machine
+# (4 took 7 min 56 s where 2 took 11 min 36 s, both while another run shared the machine). Each
+# may hold a notebook kernel and a model server, ~1.5 GB at most. The unit tier is CPU-bound:
 # FAST_JOBS=2 took 52 s where 4 took 66 s. The system tests run two at a time (SYSTEM_JOBS).
 JOBS ?= 4
 FAST_JOBS ?= 2
@@ -32,7 +33,7 @@ PIP_TORCH = $(shell $(PYTHON) -c "import urllib.request as u; u.urlopen('$(TORCH
 
 export BENTOML_DO_NOT_TRACK := true
 
-.PHONY: lab test test-fast test-system exercises lock python clean
+.PHONY: lab test test-notebooks test-fast test-system exercises lock python clean
 
 # binder/overrides.json holds the course's JupyterLab setting defaults (Binder's postBuild installs
 # the same file): no "get notified about official Jupyter news?" pop-up on a first launch.
@@ -41,12 +42,19 @@ lab: $(VENV)/.installed
 		--LabApp.app_settings_dir="$(CURDIR)/binder" \
 		--LabApp.default_url=/lab/tree/notebooks/00_setup.ipynb $(LAB_ARGS)
 
-# The whole suite, what CI runs: the tests, every notebook, the docstring examples, on JOBS
-# worker processes (pytest-xdist). --dist loadfile keeps each file in one worker: a notebook's
-# cells run in order in one kernel, and a module's shared server or fitted models are made once.
+# The tests and the docstring examples, on JOBS worker processes (pytest-xdist): everything but
+# the notebooks run top to bottom and the system tests, each a tier of its own below (CI runs all
+# three). --dist loadfile keeps each file in one worker: a module's shared server or fitted models
+# are made once.
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not system" \
-		--nbval-lax --doctest-modules tests notebooks solutions prodml_workshop
+		--doctest-modules tests prodml_workshop
+
+# Every lecture and solution notebook run top to bottom in a fresh kernel, as a student runs it
+# (nbval; a notebook asserts its own key facts), each in one worker. The solutions' verdicts are
+# the grader's test, in `make test`.
+test-notebooks: $(VENV)/.installed
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax notebooks solutions
 
 # The system tests, which need the machine more than Python (root, a memory cgroup, network
 # namespaces, Chromium, PostgreSQL, nginx) and take minutes each: a student's Binder day in 2 GiB,

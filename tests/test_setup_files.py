@@ -132,13 +132,20 @@ def test_postbuild_installs_the_package_in_a_fresh_venv(root, tmp_path):
     assert out.stdout.strip() == str(repo / "prodml_workshop" / "__init__.py")
 
 
-def test_ci_runs_the_readme_test_command(root):
+def test_ci_runs_the_readme_test_command_and_every_tier(root):
     readme = (root / "README.md").read_text()
     commands = re.findall(r"^\s*(make \w+)\s*$", readme, flags=re.M)
     assert "make lab" in commands and "make test" in commands
     ci = (root / ".ci" / "run").read_text()
-    assert re.search(r"^make test$", ci, flags=re.M)
+    for tier in ("make test", "make test-notebooks", "make test-system"):
+        assert re.search(rf"^{tier}$", ci, flags=re.M), tier
     assert "set -euo pipefail" in ci
+    # The notebooks' tier runs every lecture and solution notebook; `make test` the rest.
+    makefile = (root / "Makefile").read_text()
+    notebooks = re.search(r"^test-notebooks:.*\n\t(.*)$", makefile, flags=re.M).group(1)
+    assert notebooks.endswith("--nbval-lax notebooks solutions")
+    test = re.search(r"^test:.*\n\t(.*\\\n\t\t.*)$", makefile, flags=re.M).group(1)
+    assert test.endswith("--doctest-modules tests prodml_workshop")
 
 
 def test_lock_brings_java_and_nothing_asks_for_a_system_java(root):
