@@ -22,8 +22,8 @@ LAB_DIR ?= $(CURDIR)
 # JVMs they start, so `make test` and `make test-notebooks` run 4 on the 2-core course machine
 # (the tests and notebooks together took 7 min 56 s on 4 where 2 took 11 min 36 s, both while
 # another run shared the machine). Each may hold a notebook kernel and a model server, ~1.5 GB
-# at most. The unit tier is CPU-bound:
-# FAST_JOBS=2 took 52 s where 4 took 66 s. The system tests run two at a time (SYSTEM_JOBS).
+# at most. The unit tier is CPU-bound: FAST_JOBS=2 took 52 s where 4 took 66 s. The system tests
+# run two at a time (SYSTEM_JOBS).
 JOBS ?= 4
 FAST_JOBS ?= 2
 SYSTEM_JOBS ?= 2
