@@ -43,19 +43,21 @@ lab: $(VENV)/.installed
 		--LabApp.app_settings_dir="$(CURDIR)/binder" \
 		--LabApp.default_url=/lab/tree/notebooks/00_setup.ipynb $(LAB_ARGS)
 
-# The tests and the docstring examples, on JOBS worker processes (pytest-xdist): everything but
-# the notebooks run top to bottom and the system tests, each a tier of its own below (CI runs all
-# three). --dist loadfile keeps each file in one worker: a module's shared server or fitted models
-# are made once.
+# The tests and the docstring examples, on JOBS worker processes (pytest-xdist): all but those
+# that execute notebooks and the system tests, each a tier of its own below (CI runs all three).
+# --dist loadfile keeps each file in one worker: a module's shared server or fitted models are
+# made once.
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not system" \
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not (system or notebook)" \
 		--doctest-modules tests prodml_workshop
 
-# Every lecture and solution notebook run top to bottom in a fresh kernel, as a student runs it
-# (nbval; a notebook asserts its own key facts), each in one worker. The solutions' verdicts are
-# the grader's test, in `make test`.
+# What executes notebooks (marker `notebook`): every lecture and solution notebook run top to
+# bottom in a fresh kernel, as a student runs it (nbval; a notebook asserts its own key facts;
+# each in one worker), and the grader on the solutions (all pass), the exercises (all not
+# attempted) and notebooks that go wrong in every way it must survive.
 test-notebooks: $(VENV)/.installed
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax notebooks solutions
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "notebook and not system" \
+		--nbval-lax notebooks solutions tests
 
 # The system tests, which need the machine more than Python (root, a memory cgroup, network
 # namespaces, Chromium, PostgreSQL, nginx) and take minutes each: a student's Binder day in 2 GiB,

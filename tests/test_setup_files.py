@@ -140,12 +140,19 @@ def test_ci_runs_the_readme_test_command_and_every_tier(root):
     for tier in ("make test", "make test-notebooks", "make test-system"):
         assert re.search(rf"^{tier}$", ci, flags=re.M), tier
     assert "set -euo pipefail" in ci
-    # The notebooks' tier runs every lecture and solution notebook; `make test` the rest.
+    # The notebooks' tier runs every lecture and solution notebook and the tests that execute
+    # notebooks; `make test` the rest.
     makefile = (root / "Makefile").read_text()
-    notebooks = re.search(r"^test-notebooks:.*\n\t(.*)$", makefile, flags=re.M).group(1)
-    assert notebooks.endswith("--nbval-lax notebooks solutions")
-    test = re.search(r"^test:.*\n\t(.*\\\n\t\t.*)$", makefile, flags=re.M).group(1)
-    assert test.endswith("--doctest-modules tests prodml_workshop")
+    command = {
+        target: " ".join(re.search(rf"^{target}:.*\n\t(.*\\\n\t\t.*)$", makefile, re.M)[1].split())
+        for target in ("test", "test-notebooks")
+    }
+    assert command["test-notebooks"].endswith(
+        '-m "notebook and not system" \\ --nbval-lax notebooks solutions tests'
+    )
+    assert command["test"].endswith(
+        '-m "not (system or notebook)" \\ --doctest-modules tests prodml_workshop'
+    )
 
 
 def test_lock_brings_java_and_nothing_asks_for_a_system_java(root):
