@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import postgres_server
 import psutil
 import pytest
 import requests
@@ -217,6 +218,12 @@ def make_lab() -> Callable[..., contextlib.AbstractContextManager[str]]:
     return _running_lab
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Let only the tests marked ``system`` start PostgreSQL (see tests/postgres_server.py)."""
+    postgres_server.RUNNING_A_SYSTEM_TEST = item.get_closest_marker("system") is not None
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[LocalPostgres]:
     """A PostgreSQL cluster of the session's own (see tests/postgres_server.py)."""
@@ -224,12 +231,16 @@ def postgres() -> Iterator[LocalPostgres]:
         yield cluster
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=[pytest.mark.slow, pytest.mark.system])]
+)
 def log_db(request, tmp_path) -> Path | str:
     """A new prediction log's location on each backend: a SQLite file, a PostgreSQL database.
 
-    The PostgreSQL URL holds the role's password, as a deployment's would. Its tests are marked
-    slow (a cluster to start): ``make test-fast`` runs the SQLite half, ``make test`` both.
+    The PostgreSQL URL holds the role's password, as a deployment's would. Its tests need
+    PostgreSQL's server programs, so they are marked ``system`` (and ``slow``: a cluster to
+    start): ``make test`` and ``make test-fast`` run the SQLite half, ``make test-system`` the
+    PostgreSQL one.
     """
     if request.param == "sqlite":
         return tmp_path / "log.sqlite"

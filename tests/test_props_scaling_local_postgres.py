@@ -28,6 +28,7 @@ def _postmasters(port):
     return found
 
 
+@pytest.mark.system
 def test_a_stopped_cluster_starts_again_with_its_rows_after_a_fast_or_an_immediate_stop():
     with postgres_cluster() as cluster:
         url = cluster.database()
@@ -58,6 +59,7 @@ def test_a_stopped_cluster_starts_again_with_its_rows_after_a_fast_or_an_immedia
     assert not data.parent.exists()  # its files removed
 
 
+@pytest.mark.system
 def test_the_role_needs_its_password_and_an_unknown_stop_mode_is_refused():
     with postgres_cluster() as cluster:
         bare = cluster.url.replace(f":{cluster.password}@", ":wrong@")
@@ -75,4 +77,11 @@ def test_without_postgresql_a_test_skips_locally_and_fails_in_ci(monkeypatch):
         postgres_cluster()
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI is set"):
+        postgres_cluster()
+
+
+def test_a_test_not_marked_system_may_not_start_postgresql(monkeypatch):
+    monkeypatch.setattr(postgres_server, "postgres_available", lambda: True)
+    monkeypatch.setattr(postgres_server, "RUNNING_A_SYSTEM_TEST", False)
+    with pytest.raises(pytest.fail.Exception, match=r"mark it @pytest.mark.system"):
         postgres_cluster()

@@ -77,6 +77,7 @@ def _post(url, records, request_id):
     return response.status_code
 
 
+@pytest.mark.system
 @pytest.mark.server
 def test_a_server_logs_to_postgresql_and_read_log_reads_it_back(server, records):
     assert server.log_db.startswith("postgresql://")
@@ -87,6 +88,7 @@ def test_a_server_logs_to_postgresql_and_read_log_reads_it_back(server, records)
     assert read_log_gaps(server.log_db).empty
 
 
+@pytest.mark.system
 @pytest.mark.server
 @pytest.mark.slow
 def test_concurrent_requests_make_exactly_one_row_each(server, records):
@@ -105,6 +107,7 @@ def test_concurrent_requests_make_exactly_one_row_each(server, records):
     assert load["batch_size"].max() >= 1 and (load["role"] == "served").all()
 
 
+@pytest.mark.system
 @pytest.mark.server
 def test_the_password_is_in_neither_metadata_nor_the_server_log(server, cluster):
     metadata = requests.get(f"{server.url}/metadata", timeout=10).text
@@ -118,6 +121,7 @@ def _unwritten(url):
     return float(re.search(r"^prodml_log_rows_unwritten_total (\S+)$", metrics, re.M)[1])
 
 
+@pytest.mark.system
 @pytest.mark.server
 @pytest.mark.slow
 def test_with_the_database_stopped_mid_load_the_server_answers_and_counts(server, cluster, records):

@@ -91,6 +91,7 @@ def test_model_version_changes_when_the_package_changes():
     assert model_version({**manifest, "created_at": "2026-01-02T00:00:00+00:00"}) != version
 
 
+@pytest.mark.system
 @pytest.mark.slow
 def test_read_log_names_a_missing_postgresql_log(postgres):
     url = postgres.database()  # a database with no log in it
@@ -100,6 +101,7 @@ def test_read_log_names_a_missing_postgresql_log(postgres):
     assert read_log_gaps(PredictionLog(url).location).empty  # the log exists now, no gap
 
 
+@pytest.mark.system
 @pytest.mark.slow
 def test_the_password_can_come_from_the_environment_not_the_url(postgres, monkeypatch):
     url = postgres.database()
@@ -159,6 +161,7 @@ def test_a_sqlite_log_never_imports_the_postgresql_driver(tmp_path):
     assert json.loads(done.stdout) == []
 
 
+@pytest.mark.system
 @pytest.mark.slow
 def test_a_database_down_counts_the_unwritten_rows_and_the_log_records_the_gap(
     tmp_path, caplog, monkeypatch
