@@ -46,14 +46,10 @@ lab: $(VENV)/.installed
 # The tests and the docstring examples, on JOBS worker processes (pytest-xdist): all but those
 # that execute notebooks and the system tests, each a tier of its own below (CI runs all three).
 # --dist loadfile keeps each file in one worker: a module's shared server or fitted models are
-# made once. --no-loadscope-reorder hands the files out in their own order (tests/ by name, then
-# the docstring examples) instead of those with the most tests first: here a file's time follows
-# the servers it starts, not its count, and the few-test, many-server files came last and ran on
-# alone. Replayed on one run's measured test times, the last worker ended 17 s sooner (314 s
-# against 331 s; 2.5% sooner on average with each file's time varied by up to 30%).
+# made once.
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder \
-		-m "not (system or notebook)" --doctest-modules tests prodml_workshop
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not (system or notebook)" \
+		--doctest-modules tests prodml_workshop
 
 # What executes notebooks (marker `notebook`): every lecture and solution notebook run top to
 # bottom in a fresh kernel, as a student runs it (nbval; a notebook asserts its own key facts;

@@ -144,18 +144,14 @@ def test_ci_runs_the_readme_test_command_and_every_tier(root):
     # notebooks; `make test` the rest.
     makefile = (root / "Makefile").read_text()
     command = {
-        target: " ".join(
-            re.search(rf"^{target}:.*\n\t(.*\\\n\t\t.*)$", makefile, re.M)[1]
-            .replace("\\\n", " ")
-            .split()
-        )
+        target: " ".join(re.search(rf"^{target}:.*\n\t(.*\\\n\t\t.*)$", makefile, re.M)[1].split())
         for target in ("test", "test-notebooks")
     }
     assert command["test-notebooks"].endswith(
-        '-m "notebook and not system" --nbval-lax notebooks solutions tests'
+        '-m "notebook and not system" \\ --nbval-lax notebooks solutions tests'
     )
     assert command["test"].endswith(
-        '-m "not (system or notebook)" --doctest-modules tests prodml_workshop'
+        '-m "not (system or notebook)" \\ --doctest-modules tests prodml_workshop'
     )
 
 
