@@ -18,12 +18,13 @@ PORT ?= 8888
 LAB_ARGS ?=
 # The folder `make lab` serves (tests/test_browser.py serves a copy of the notebooks).
 LAB_DIR ?= $(CURDIR)
-# Worker processes (pytest-xdist). The tests' workers mostly wait on the servers, kernels and
-# JVMs they start, so `make test` and `make test-notebooks` run 4 on the 2-core course machine
-# (the tests and notebooks together took 7 min 56 s on 4 where 2 took 11 min 36 s, both while
-# another run shared the machine). Each may hold a notebook kernel and a model server, ~1.5 GB
-# at most. The unit tier is CPU-bound: FAST_JOBS=2 took 52 s where 4 took 66 s. The system tests
-# run two at a time (SYSTEM_JOBS).
+# Worker processes (pytest-xdist). `make test` is CPU-bound on the 2-core course machine, but a
+# worker waiting for its server, kernel or JVM to start leaves a core to another, so it and
+# `make test-notebooks` run 4: back to back on 2026-12-07, `make test` took 5 min 43 s on 4 and
+# 5 min 51 s on 3 (the tests and notebooks together once took 7 min 56 s on 4 and 11 min 36 s
+# on 2). Each may hold a notebook kernel and a model server, ~1.5 GB at most. The unit tier
+# starts no server: FAST_JOBS=2 took 52 s where 4 took 66 s. The system tests run two at a time
+# (SYSTEM_JOBS).
 JOBS ?= 4
 FAST_JOBS ?= 2
 SYSTEM_JOBS ?= 2
